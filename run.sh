@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Conformance: one entry point for people and CI.
+#   ./run.sh                 run every suite against the embedded reference agent
+#   ./run.sh test            build and run the project's own tests (what CI runs)
+#   ./run.sh cli ARGS...     run the `conformance` command-line tool
+#   ./run.sh bench ...       benchmarks (Release build)
+# Exit codes: 0 ok, 1 a case or test failed, 2 usage error.
+set -uo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+need_sodium() {
+  if ! ldconfig -p 2>/dev/null | grep -q 'libsodium.so.23'; then
+    echo "run.sh: libsodium23 is missing; install it with: apt-get install -y libsodium23" >&2
+    exit 2
+  fi
+}
+
+build() { # build [Configuration]
+  dotnet build "$ROOT/Conformance.sln" -c "${1:-Debug}" -nologo -v q -clp:ErrorsOnly 1>&2 || { echo "run.sh: build failed" >&2; exit 1; }
+}
+
+cli_dll() { echo "$ROOT/src/Conformance.Cli/bin/${1:-Debug}/net10.0/conformance.dll"; }
+
+cmd_test() {
+  need_sodium
+  build Debug
+  local log; log=$(mktemp)
+  local rc=0
+  dotnet test "$ROOT/Conformance.sln" --no-build -nologo "$@" 2>&1 | tee "$log" || rc=$?
+  # Sum the per-assembly summaries of `dotnet test` into one closing line.
+  awk '/(Passed|Failed)!  *- *Failed:/ {
+         for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+       }
+       END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+  if grep -q 'Failed!' "$log" && [ "$rc" -eq 0 ]; then rc=1; fi
+  rm -f "$log"
+  return $rc
+}
+
+cmd_cli() {
+  need_sodium
+  [ -f "$(cli_dll)" ] && [ -z "${CONFORMANCE_REBUILD:-}" ] || build Debug
+  exec dotnet "$(cli_dll)" "$@"
+}
+
+case "${1:-}" in
+  test) shift; cmd_test "$@" ;;
+  cli) shift; cmd_cli "$@" ;;
+  -h|--help|help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) need_sodium; build Debug; exec dotnet "$(cli_dll)" run "$@" ;;
+esac

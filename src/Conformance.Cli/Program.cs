@@ -1,0 +1,1 @@
+return Conformance.Cli.Entry.Main(args);
