@@ -12,6 +12,7 @@ namespace Conformance.Wire.DidComm2;
 internal static class JoseJson
 {
     private static readonly JsonDocumentOptions Options = new() { AllowDuplicateProperties = false, MaxDepth = 32 };
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(false, true);
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static JsonElement ParseObject(string json, string what)
@@ -24,10 +25,15 @@ internal static class JoseJson
             return doc.RootElement.Clone();
         }
         catch (JsonException) { throw new JoseException($"{what} is not valid JSON (or repeats a member name)"); }
+        catch (ArgumentException) { throw new JoseException($"{what} is not well-formed Unicode text"); }
     }
 
     public static JsonElement ParseObject(byte[] utf8, string what)
     {
+        // RFC 8259 §8.1: JSON text exchanged between systems MUST be UTF-8; reject ill-formed bytes before parsing, so no
+        // string member can fail to transcode later.
+        try { _ = StrictUtf8.GetCharCount(utf8); }
+        catch (ArgumentException) { throw new JoseException($"{what} is not valid UTF-8"); }
         try
         {
             using var doc = JsonDocument.Parse(utf8, Options);
@@ -44,7 +50,8 @@ internal static class JoseJson
     {
         if (obj.ValueKind != JsonValueKind.Object || !obj.TryGetProperty(name, out var v)) return null;
         if (v.ValueKind != JsonValueKind.String) throw new JoseException($"{where}: '{name}' must be a string");
-        return v.GetString();
+        try { return v.GetString(); }
+        catch (InvalidOperationException) { throw new JoseException($"{where}: '{name}' is not well-formed Unicode text"); }
     }
 
     public static string RequiredString(JsonElement obj, string name, string where) =>
@@ -69,8 +76,12 @@ internal static class JoseJson
     /// <summary>Decodes a base64url member holding UTF-8 JSON (a protected header).</summary>
     public static JsonElement DecodeJsonObject(string b64, string what) => ParseObject(DecodeBase64(b64, what), what);
 
-    public static IEnumerable<string> Names(JsonElement? obj) =>
-        obj is { ValueKind: JsonValueKind.Object } o ? o.EnumerateObject().Select(p => p.Name).ToList() : [];
+    public static IEnumerable<string> Names(JsonElement? obj)
+    {
+        if (obj is not { ValueKind: JsonValueKind.Object } o) return [];
+        try { return o.EnumerateObject().Select(p => p.Name).ToList(); }
+        catch (InvalidOperationException) { throw new JoseException("a JOSE header member name is not well-formed Unicode text"); }
+    }
 
     public static string Write(Action<Utf8JsonWriter> body)
     {

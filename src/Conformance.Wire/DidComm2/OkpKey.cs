@@ -16,10 +16,13 @@ public sealed record OkpKey
 {
     public const string X25519Crv = "X25519";
     public const string Ed25519Crv = "Ed25519";
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(false, true);
 
     public OkpKey(string Kid, string Crv, byte[] Public, byte[]? Secret)
     {
         if (string.IsNullOrWhiteSpace(Kid)) throw new JoseException("OKP key: kid must not be empty");
+        try { _ = StrictUtf8.GetByteCount(Kid); }
+        catch (ArgumentException) { throw new JoseException("OKP key: kid is not well-formed Unicode text"); }
         if (Crv is not (X25519Crv or Ed25519Crv)) throw new JoseException($"OKP key {Kid}: crv must be X25519 or Ed25519, got '{Crv}'");
         if (Public is null || Public.Length != 32) throw new JoseException($"OKP key {Kid}: public key must be 32 bytes, got {Public?.Length ?? 0}");
         if (Secret is not null)
