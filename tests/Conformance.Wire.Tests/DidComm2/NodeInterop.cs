@@ -6,7 +6,7 @@ namespace Conformance.Wire.Tests.DidComm2;
 /// <summary>
 /// Runs tests/interop/didcomm-node/interop.js (SICPA didcomm-rust via the npm package didcomm-node) one JSON command at a time.
 /// Installs the locked npm dependencies once (<c>npm ci</c>) when node_modules is missing; the install is serialised by an
-/// in-process lock and a lock file, so parallel fixtures or test processes do not race. Tests are Inconclusive (with the reason)
+/// in-process lock and a lock file in the temp folder, so parallel fixtures or test processes do not race. Tests are Inconclusive (with the reason)
 /// only when node or the installed package is still unavailable after that.
 /// </summary>
 internal static class NodeInterop
@@ -40,7 +40,8 @@ internal static class NodeInterop
 
         // One-time install of package-lock.json's exact versions. A lock file keeps concurrent test processes from
         // running npm ci in the same folder at once.
-        var lockPath = Path.Combine(Dir, ".npm-ci.lock");
+        var lockPath = Path.Combine(Path.GetTempPath(),
+            "conformance-npm-ci-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Dir)))[..16] + ".lock");
         var deadline = DateTime.UtcNow.AddMinutes(6);
         while (true)
         {
