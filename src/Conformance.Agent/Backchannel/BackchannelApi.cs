@@ -54,7 +54,7 @@ public static class BackchannelApi
         cmd.MapPost("/connection/receive-invitation", (JsonObject? body) => Handle(async () =>
         {
             var data = body?["data"] as JsonObject ?? throw new BadRequest("data (the invitation) is required");
-            var invitation = (JsonObject)data.DeepClone();
+            var invitation = InvitationFrom(data);
             var mediator = Str(invitation, "mediator_connection_id");
             invitation.Remove("mediator_connection_id");
             var c = await agent.Connections.ReceiveInvitationAsync(invitation, autoAccept: false, mediatorConnectionId: mediator);
@@ -147,7 +147,7 @@ public static class BackchannelApi
         cmd.MapPost("/out-of-band/receive-invitation", (JsonObject? body) => Handle(async () =>
         {
             var data = body?["data"] as JsonObject ?? throw new BadRequest("data (the invitation) is required");
-            var invitation = (JsonObject)data.DeepClone();
+            var invitation = InvitationFrom(data);
             var reuse = Bool(invitation, "use_existing_connection") ?? false;
             var mediator = Str(invitation, "mediator_connection_id");
             invitation.Remove("use_existing_connection");
@@ -236,6 +236,21 @@ public static class BackchannelApi
 
     private static string Id(JsonObject? body) =>
         Str(body, "id") ?? Str(body?["data"] as JsonObject, "id") ?? throw new BadRequest("id is required");
+
+    /// <summary>
+    /// The invitation of a receive-invitation call: the AATH form (the invitation object itself), or — an extension of
+    /// this backchannel, so the harness can test URL decoding (RFC 0160: padded and unpadded base64url) —
+    /// <c>{"invitation_url": "https://…?c_i=…"}</c>. Other fields of data (use_existing_connection, …) are kept.
+    /// </summary>
+    private static JsonObject InvitationFrom(JsonObject data)
+    {
+        var copy = (JsonObject)data.DeepClone();
+        if (Str(copy, "invitation_url") is not { } url) return copy;
+        var decoded = (JsonObject)Conformance.Wire.Invitations.InvitationUrl.Decode(url).Message.DeepClone();
+        copy.Remove("invitation_url");
+        foreach (var (k, v) in copy) decoded[k] = v?.DeepClone();
+        return decoded;
+    }
 
     private static string? Str(JsonObject? o, string name) => o?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
     private static bool? Bool(JsonObject? o, string name) => o?[name] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
