@@ -143,8 +143,11 @@ public static class Rfc0023Complete
         "The connection is usable once completed: a trust ping over it is answered (RFC 0048).",
         Section = "next-steps")]
     public static async Task Completed_connection_answers_a_trust_ping(CaseContext c)
+        => await Completed_connection_answers_a_trust_ping_on(c, await DidExchanges.AutAsResponderAsync(c, complete: true));
+
+    /// <summary>Shared check: the connection still answers a trust ping (the state machine is unharmed).</summary>
+    public static async Task Completed_connection_answers_a_trust_ping_on(CaseContext c, Exchange x)
     {
-        var x = await DidExchanges.AutAsResponderAsync(c, complete: true);
         var pingId = await x.Peer.Agent.TrustPing.SendPingAsync(x.Peer.Agent.Store.GetConnection(x.PeerConnectionId)!, "hello");
         var pong = await c.ReceivedAsync("ping_response", m => Flows.ThreadId(m) == pingId);
         c.Must("The responder answers a trust ping on the new connection.", pong != null, "ping_response", Flows.Received(c));
