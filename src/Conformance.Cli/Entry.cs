@@ -17,6 +17,8 @@ using Conformance.Wire.Invitations;
 using Conformance.Wire.Messages;
 using Conformance.Wire.Signatures;
 
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Conformance.Cli.Tests")]
+
 namespace Conformance.Cli;
 
 public static class Entry
@@ -80,7 +82,12 @@ public static class Entry
         => RunAsync(args, stdin, stdout, stderr).GetAwaiter().GetResult();
 
     /// <summary>Runs one command line; <paramref name="stdinIsTerminal"/> makes verbs refuse to wait on an interactive stdin.</summary>
-    public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr,
+    public static Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr,
+        bool stdinIsTerminal = false, CancellationToken cancellation = default)
+        => RunAsync(Verbs, args, stdin, stdout, stderr, stdinIsTerminal, cancellation);
+
+    /// <summary>As <see cref="RunAsync(string[], TextReader, TextWriter, TextWriter, bool, CancellationToken)"/> with another verb table (tests).</summary>
+    internal static async Task<int> RunAsync(IReadOnlyList<Verb> verbs, string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr,
         bool stdinIsTerminal = false, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -90,15 +97,21 @@ public static class Entry
         try
         {
             if (args.Length == 0)
-                throw new UsageException("no verb given; verbs: " + VerbList(), null);
+                throw new UsageException("no verb given; verbs: " + VerbList(verbs), null);
             if (args[0] is "--help" or "-h" or "help")
             {
-                stdout.Write(args.Length > 1 ? HelpFor(args[1..]) : GeneralHelp());
+                stdout.Write(args.Length > 1 ? HelpFor(verbs, args[1..]) : GeneralHelp(verbs));
                 return ExitOk;
             }
             if (args[0] == "--version") args = ["version", .. args[1..]];
+            if (Match(verbs, args) is null && WantsHelp(args))
+            {
+                // `conformance envelope --help`: the group's verbs.
+                stdout.Write(HelpFor(verbs, args.TakeWhile(a => !a.StartsWith('-')).ToArray()));
+                return ExitOk;
+            }
 
-            verb = Find(args, out var consumed);
+            verb = Find(verbs, args, out var consumed);
             var rest = args[consumed..];
             secrets.AddRange(SecretValues(verb, rest));
             if (WantsHelp(rest))
@@ -152,20 +165,26 @@ public static class Entry
 
     // ---------------------------------------------------------------- dispatch
 
-    private static Verb Find(string[] args, out int consumed)
+    /// <summary>The verb with the longest name that the command line starts with, or null.</summary>
+    private static Verb? Match(IReadOnlyList<Verb> verbs, string[] args)
     {
         Verb? best = null;
-        foreach (var v in Verbs)
+        foreach (var v in verbs)
             if (v.Words.Length <= args.Length && v.Words.AsSpan().SequenceEqual(args.AsSpan(0, v.Words.Length)) &&
                 (best is null || v.Words.Length > best.Words.Length))
                 best = v;
-        if (best is not null)
+        return best;
+    }
+
+    private static Verb Find(IReadOnlyList<Verb> verbs, string[] args, out int consumed)
+    {
+        if (Match(verbs, args) is { } best)
         {
             consumed = best.Words.Length;
             return best;
         }
 
-        var group = Verbs.Where(v => v.Words.Length > 1 && v.Words[0] == args[0]).ToList();
+        var group = verbs.Where(v => v.Words.Length > 1 && v.Words[0] == args[0]).ToList();
         if (group.Count > 0)
         {
             var names = string.Join(", ", group.Select(v => string.Join(' ', v.Words[1..])));
@@ -173,7 +192,7 @@ public static class Entry
                 throw new UsageException($"'{args[0]}' needs a verb: {names}", null);
             throw new UsageException($"unknown verb '{Excerpt(args[0] + " " + args[1])}' ({args[0]} verbs: {names})", null);
         }
-        throw new UsageException($"unknown verb '{Excerpt(args[0])}'; verbs: {VerbList()}", null);
+        throw new UsageException($"unknown verb '{Excerpt(args[0])}'; verbs: {VerbList(verbs)}", null);
     }
 
     private static bool WantsHelp(string[] rest)
@@ -266,18 +285,18 @@ public static class Entry
 
     // ---------------------------------------------------------------- help
 
-    private static string VerbList() => string.Join(", ", Verbs.Select(v => v.Name));
+    private static string VerbList(IReadOnlyList<Verb> verbs) => string.Join(", ", verbs.Select(v => v.Name));
 
-    private static string HelpFor(string[] words)
+    private static string HelpFor(IReadOnlyList<Verb> verbs, string[] words)
     {
-        var exact = Verbs.FirstOrDefault(v => v.Words.SequenceEqual(words));
+        var exact = verbs.FirstOrDefault(v => v.Words.SequenceEqual(words));
         if (exact is not null) return exact.Help;
-        var group = Verbs.Where(v => v.Words.Length > words.Length && v.Words.Take(words.Length).SequenceEqual(words)).ToList();
+        var group = verbs.Where(v => v.Words.Length > words.Length && v.Words.Take(words.Length).SequenceEqual(words)).ToList();
         if (group.Count > 0) return string.Concat(group.Select(v => v.UsageLine + "\n    " + v.Summary + "\n"));
-        throw new UsageException($"no verb '{Excerpt(string.Join(' ', words))}'; verbs: {VerbList()}", null);
+        throw new UsageException($"no verb '{Excerpt(string.Join(' ', words))}'; verbs: {VerbList(verbs)}", null);
     }
 
-    private static string GeneralHelp()
+    private static string GeneralHelp(IReadOnlyList<Verb> verbs)
     {
         var sb = new StringBuilder();
         sb.AppendLine("conformance: DIDComm connection-protocol conformance and interop harness");
@@ -285,8 +304,8 @@ public static class Entry
         sb.AppendLine("usage: conformance <verb> [options] [arguments]");
         sb.AppendLine();
         sb.AppendLine("verbs:");
-        var width = Verbs.Max(v => v.Name.Length) + 2;
-        foreach (var v in Verbs) sb.Append("  ").Append(v.Name.PadRight(width)).AppendLine(v.Summary);
+        var width = verbs.Max(v => v.Name.Length) + 2;
+        foreach (var v in verbs) sb.Append("  ").Append(v.Name.PadRight(width)).AppendLine(v.Summary);
         sb.AppendLine();
         sb.AppendLine("`conformance <verb> --help` describes a verb. Output is JSON on stdout.");
         sb.AppendLine("exit codes: 0 ok, 1 failed (or internal error), 2 bad input or usage.");

@@ -162,7 +162,7 @@ public sealed class Invocation(Verb verb, ParsedArgs args, TextReader stdin, Tex
             catch (DecoderFallbackException) { throw new CliException($"cannot read {what}: '{pathOrDash}' is not UTF-8 text"); }
             catch (IOException e) { throw new CliException($"cannot read {what} from '{pathOrDash}': {e.Message}"); }
         }
-        text = text.Trim().TrimStart('\uFEFF');
+        text = text.TrimStart('\uFEFF').Trim();
         if (text.Length == 0) throw new CliException($"{what} is empty");
         return text;
     }

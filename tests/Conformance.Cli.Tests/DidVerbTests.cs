@@ -115,7 +115,9 @@ public class DidVerbTests
     [TestCase("notadid", "not a DID")]
     [TestCase("did:peer:9abc", "numalgo")]
     [TestCase("did:key:zBAD", "did:key")]
-    [TestCase("did:key:", "")]
+    [TestCase("did:key:", "not a DID")]
+    [TestCase("did:", "not a DID")]
+    [TestCase("did::x", "not a DID")]
     [TestCase("did:web:example.com", "--doc")]
     [TestCase("did:peer:2.Vgarbage", "")]
     [TestCase("did:peer:4zQmb7xLdVY9TXx8oov5XgpGUmGELgqiAV2699s43i6Qdm3M:zQSJgiFTYiCHjQ9MktwNThRXM7b", "")]   // last char changed

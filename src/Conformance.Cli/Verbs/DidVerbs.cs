@@ -36,10 +36,12 @@ public static class DidVerbs
     private static async Task<int> Resolve(Invocation inv)
     {
         var did = inv.Args.Arg(0)!.Trim();
-        if (!did.StartsWith("did:", StringComparison.Ordinal) && !LegacyDidDoc.IsUnqualifiedDid(did))
+        var parts = did.Split(':', 3);
+        var qualified = parts is ["did", { Length: > 0 }, { Length: > 0 }];
+        if (!qualified && !LegacyDidDoc.IsUnqualifiedDid(did))
             throw new CliException($"'{DidException.Abbrev(did)}' is not a DID (did:<method>:<id>) nor an unqualified RFC 0160 DID");
 
-        var method = did.StartsWith("did:", StringComparison.Ordinal) ? did.Split(':')[1] : null;
+        var method = qualified ? parts[1] : null;
         if (method is not null and not "key" and not "peer" && !inv.Args.Has(Doc.Name))
             throw new CliException($"did:{method} is not resolved by this tool (it resolves did:key and did:peer offline, without network); give the document with --doc FILE");
 
@@ -49,7 +51,8 @@ public static class DidVerbs
             var json = Invocation.ParseObject(inv.ReadInput(docPath, "the --doc DID document"), "the --doc DID document");
             // A genesis document (did:peer:1) or a legacy DIDDoc may come without its id: it is the DID's.
             if (json["id"] is null) json["id"] = DidResolver.DidOf(did);
-            resolver.Remember(DidDocument.FromJson(json));
+            try { resolver.Remember(DidDocument.FromJson(json)); }
+            catch (DidException e) { throw new CliException($"the --doc document is not usable for {DidException.Abbrev(did)}: {e.Message}"); }
         }
         else if (did.StartsWith(DidPeer.Prefix, StringComparison.Ordinal) && !DidPeer.IsSelfResolving(DidResolver.DidOf(did)))
         {
