@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using Conformance.Harness.Drivers;
+
+namespace Conformance.Harness.Grading;
+
+/// <summary>
+/// Runs one case and grades it. The grade is the worst of its checks (a broken MUST is FAIL, an unmet SHOULD is
+/// WARN); a declared non-support is UNSUPPORTED; a failure of the harness or of reaching the agent is ERROR.
+/// An agent's backchannel refusing a valid operation (HTTP 4xx/5xx) is the agent failing the case, not an ERROR.
+/// </summary>
+public static class CaseRunner
+{
+    public static async Task<CaseResult> RunAsync(CaseInfo info, IAgentDriver aut, RunSettings settings, Action<CaseContext>? inspect = null)
+    {
+        var result = new CaseResult
+        {
+            Id = info.Id, Rfc = info.Rfc, Title = info.SuiteTitle, Requirement = info.Requirement, Level = info.Level,
+            Section = info.Section, Description = info.Description, Aath = info.Aath, Agent = aut.Name,
+        };
+        var sw = Stopwatch.StartNew();
+        await using var c = new CaseContext(info, aut, settings);
+        try
+        {
+            await aut.BeginCaseAsync(info.Id);
+            await info.RunAsync(c);
+            result.Grade = c.Checks.Any(k => k.Grade == Grade.FAIL) ? Grade.FAIL
+                : c.Checks.Any(k => k.Grade == Grade.WARN) ? Grade.WARN
+                : c.Checks.Count == 0 ? Grade.ERROR
+                : Grade.PASS;
+            if (c.Checks.Count == 0) result.Reason = "the case checked nothing";
+        }
+        catch (CaseFailedException)
+        {
+            result.Grade = Grade.FAIL;
+        }
+        catch (UnsupportedException u)
+        {
+            result.Grade = Grade.UNSUPPORTED;
+            result.Reason = u.Message;
+        }
+        catch (BackchannelUnsupportedException u)
+        {
+            result.Grade = Grade.UNSUPPORTED;
+            result.Reason = $"the agent's backchannel answered 501 Not Implemented for {u.Path}";
+        }
+        catch (BackchannelException b) when (b.Status != 0)
+        {
+            result.Grade = Grade.FAIL;
+            c.Checks.Add(new Check("The agent under test performs the operation the case asks of it through its backchannel.",
+                Level.MUST, false, "a successful backchannel response", b.Message));
+        }
+        catch (Exception e)
+        {
+            result.Grade = Grade.ERROR;
+            result.Reason = e.GetType().Name + ": " + e.Message;
+        }
+        finally
+        {
+            try { await aut.EndCaseAsync(); } catch (Exception e) { result.Reason ??= "end of case: " + e.Message; }
+        }
+        sw.Stop();
+        result.DurationMs = sw.ElapsedMilliseconds;
+        result.Checks = c.Checks;
+        result.Attachments = c.Attachments;
+        result.Wire = c.Tap.ToRecords();
+        var first = c.Checks.FirstOrDefault(k => k.Grade == Grade.FAIL) ?? c.Checks.FirstOrDefault(k => k.Grade == Grade.WARN);
+        if (first != null)
+        {
+            result.Expected = first.Expected;
+            result.Observed = first.Observed;
+        }
+        if (c.Notes.Count > 0) result.Observed = (result.Observed == null ? "" : result.Observed + "\n") + string.Join("\n", c.Notes);
+        inspect?.Invoke(c);
+        return result;
+    }
+}
