@@ -35,6 +35,7 @@ public static class Entry
         .. EnvelopeVerbs.All,     // envelope pack, envelope unpack
         .. SigVerbs.All,          // sig verify
         .. VersionVerbs.All,      // version
+        .. RunVerbs.All,          // run, fixtures
     ];
 
     /// <summary>
