@@ -79,6 +79,9 @@ public sealed class ReferenceAgent : IAsyncDisposable
     /// <summary>The agent's public DID (for implicit invitations), served as did:web from its own HTTP server.</summary>
     public PublicDid? PublicDid { get; set; }
 
+    /// <summary>Every endpoint the agent's host listens on, by scheme ("http", "ws"); the advertised ones are <see cref="AgentOptions.Endpoints"/>.</summary>
+    public Dictionary<string, string> ListeningEndpoints { get; } = [];
+
     /// <summary>The endpoint this agent advertises first, or null for an edge agent without an endpoint.</summary>
     public string? Endpoint => Options.Endpoints.FirstOrDefault();
 

@@ -25,10 +25,23 @@ public static class BackchannelApi
         cmd.MapGet("/version", () => Results.Text(Version, "text/plain"));
         cmd.MapPost("/agent/start", (JsonObject? body) => Handle(() =>
         {
-            var p = body?["data"]?["parameters"] as JsonObject;
-            if (p is { Count: > 0 })
-                return Task.FromResult(NotImplemented("restarting with custom transport parameters is not supported by the reference backchannel; start `conformance agent` with the options you need"));
-            return Task.FromResult(Results.Json(new { status = "active" }));
+            var p = body?["data"]?["parameters"] as JsonObject ?? new JsonObject();
+            // "mime-type": only the DIDComm v1 envelope profile (RFC 0019) is spoken here.
+            var mime = p["mime-type"];
+            var mimes = mime is JsonArray a ? a.Select(x => x?.ToString()).ToList() : mime is JsonValue ? [mime.ToString()] : [];
+            if (mimes.Count > 0 && !mimes.Any(m => m is "didcomm/aip1" or "didcomm/aip2;env=rfc19" or "application/didcomm-envelope-enc"))
+                return Task.FromResult(NotImplemented($"mime-type {string.Join(", ", mimes)} is not supported; the reference agent speaks didcomm/aip2;env=rfc19"));
+            // "inbound_transports": which of the agent's listening endpoints it advertises; [] = no inbound endpoint
+            // (an edge agent that relies on return-route). Outbound: HTTP and WS are always available.
+            if (p["inbound_transports"] is JsonArray inbound)
+            {
+                var wanted = inbound.Select(x => x?.ToString() ?? "").ToList();
+                var unknown = wanted.Where(w => !agent.ListeningEndpoints.ContainsKey(w)).ToList();
+                if (unknown.Count > 0) throw new BadRequest($"unknown inbound transport(s): {string.Join(", ", unknown)} (http, ws)");
+                agent.Options.Endpoints.Clear();
+                agent.Options.Endpoints.AddRange(wanted.Select(w => agent.ListeningEndpoints[w]));
+            }
+            return Task.FromResult(Results.Json(new { status = "active", endpoints = agent.Options.Endpoints }));
         }));
 
         // ------------------------------------------------------------- connection (RFC 0160)

@@ -65,6 +65,8 @@ public sealed class AgentHost : IAsyncDisposable
         var http = new Uri($"http://{host}:{port}/");
         var ws = new Uri($"ws://{host}:{port}/");
 
+        agent.ListeningEndpoints["http"] = http.ToString().TrimEnd('/');
+        agent.ListeningEndpoints["ws"] = ws.ToString().TrimEnd('/');
         if (!options.NoInbound && agent.Options.Endpoints.Count == 0)
         {
             if (options.AdvertiseHttp) agent.Options.Endpoints.Add(http.ToString().TrimEnd('/'));

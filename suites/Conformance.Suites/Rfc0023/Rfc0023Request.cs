@@ -104,7 +104,7 @@ public static class Rfc0023Request
         var x = await Requested(c);
         var e = c.Tap.Received("request").First();
         var keys = (x.Invitation["services"] as JsonArray)?.OfType<JsonObject>().SelectMany(s => (s["recipientKeys"] as JsonArray) ?? [])
-            .Select(k => Wire.Envelopes.Rfc0094.ToVerkey(k!.ToString())).ToList() ?? [];
+            .Select(k => Flows.Verkey(k?.ToString())).ToList() ?? [];
         c.Must("The envelope carrying the request is addressed to the invitation's recipient key.", keys.Contains(e.RecipientVerkey ?? ""),
             string.Join(", ", keys), e.RecipientVerkey);
     }

@@ -58,7 +58,7 @@ public static class Rfc0023Response
     {
         var x = await Responded(c);
         var invitationKeys = (x.Invitation["services"] as JsonArray)?.OfType<JsonObject>()
-            .SelectMany(s => (s["recipientKeys"] as JsonArray) ?? []).Select(k => Wire.Envelopes.Rfc0094.ToVerkey(k!.ToString())).ToList() ?? [];
+            .SelectMany(s => (s["recipientKeys"] as JsonArray) ?? []).Select(k => Flows.Verkey(k?.ToString())).ToList() ?? [];
         if (invitationKeys.Count == 0) throw CaseContext.Unsupported("the invitation names a public DID rather than inline keys");
         var att = (x.Response!["did_rotate~attach"] ?? x.Response!["did_doc~attach"]) as JsonObject;
         if (att == null) throw CaseContext.Unsupported("the response carries no signed attachment (see RFC0023-RESPONSE-004)");

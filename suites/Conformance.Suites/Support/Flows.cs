@@ -79,5 +79,13 @@ public static class Flows
     public static string? ProblemCode(JsonObject m) =>
         OptStr(m, "problem-code") ?? OptStr(m, "problem_code") ?? OptStr(m["description"], "code");
 
+    /// <summary>A base58 verkey from a did:key or verkey the agent under test wrote; null when it is neither.</summary>
+    public static string? Verkey(string? key)
+    {
+        if (key == null) return null;
+        try { return Wire.Envelopes.Rfc0094.ToVerkey(key); }
+        catch (Wire.Envelopes.EnvelopeException) { return null; }
+    }
+
     public static JsonObject Clone(JsonObject o) => (JsonObject)o.DeepClone();
 }
