@@ -35,6 +35,9 @@ public sealed class Outbound : IDisposable
     /// <summary>The media type put on outbound HTTP posts (the harness can switch to the legacy one).</summary>
     public string ContentType { get; set; } = MediaType;
 
+    /// <summary>How envelopes are packed (cipher, padding); the harness varies it to test other agents' unpackers.</summary>
+    public PackOptions PackOptions { get; set; } = PackOptions.Default;
+
     /// <summary>Remembers that replies to <paramref name="theirVerkey"/> may travel back on <paramref name="session"/>.</summary>
     public void RegisterReturnRoute(string theirVerkey, IInboundSession session)
     {
@@ -62,7 +65,7 @@ public sealed class Outbound : IDisposable
         json = plan.Message.Json;
         var plaintext = json.ToJsonString();
         var signer = plan.SenderOverride ?? sender;
-        var packed = Rfc0019.Pack(plaintext, service.RecipientKeys, signer, _agent.Entropy);
+        var packed = Rfc0019.Pack(System.Text.Encoding.UTF8.GetBytes(plaintext), service.RecipientKeys, signer, _agent.Entropy, PackOptions);
         var wrapped = Rfc0094.Wrap(packed, service.RecipientKeys[0], service.RoutingKeys, _agent.Entropy);
         var bytes = System.Text.Encoding.UTF8.GetBytes(wrapped);
 

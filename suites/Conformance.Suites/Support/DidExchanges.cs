@@ -8,7 +8,10 @@ namespace Conformance.Suites.Support;
 
 /// <summary>A didexchange between the agent under test and a reference peer, with the messages that made it.</summary>
 public sealed record Exchange(ReferencePeer Peer, string AutConnectionId, string PeerConnectionId, JsonObject Invitation,
-    JsonObject? Request, JsonObject? Response, JsonObject? Complete);
+    JsonObject? Request, JsonObject? Response, JsonObject? Complete)
+{
+    public Agent.Core.ConnectionRecord PeerConnection() => Peer.Agent.Store.GetConnection(PeerConnectionId)!;
+}
 
 /// <summary>RFC 0023 flows (explicit OOB invitations), step by step as in AATH T001-RFC0023.</summary>
 public static class DidExchanges
