@@ -92,7 +92,8 @@ public sealed partial class ConnectionsProtocol
         var isPublic = invitation == null && _agent.PublicDid?.Verkey == inbound.RecipientVerkey;
         if (invitation == null && !isPublic)
             throw NotAccepted("this request answers no invitation of this agent (unknown invitation key or thread)");
-        if (invitation != null && invitation.RecipientKey != inbound.RecipientVerkey)
+        // A pthid must not let a request borrow another invitation (an OOB invitation may name our public DID instead of a key).
+        if (invitation != null && invitation.RecipientKey != inbound.RecipientVerkey && _agent.PublicDid?.Verkey != inbound.RecipientVerkey)
             throw NotAccepted($"the request was encrypted to {inbound.RecipientVerkey}, not to the key of invitation {invitation.Id}");
 
         // The same request again (same thread, same DID): "the request should be resent as-is" after a processing
@@ -105,7 +106,8 @@ public sealed partial class ConnectionsProtocol
             if (!sameDid || existing.State is not (States.Requested or States.Responded))
                 throw NotAccepted($"a request on thread {thid} was already processed (connection is '{existing.State}')");
             _agent.Debug($"connections: request {m.Id} repeated on connection {existing.Id} ({existing.State})");
-            if (existing.State == States.Responded) await AcceptRequestAsync(existing.Id, ct);
+            // Answer it again if we answered (or meant to answer) it before; a manual record keeps waiting.
+            if (existing.State == States.Responded || existing.AutoAccept) await AcceptRequestAsync(existing.Id, ct);
             return;
         }
 

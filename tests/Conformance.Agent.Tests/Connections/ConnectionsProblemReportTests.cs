@@ -269,6 +269,33 @@ public class ConnectionsProblemReportTests
     }
 
     [Test]
+    public async Task Response_that_cannot_be_delivered_is_a_request_processing_error_and_the_inviter_stays_requested()
+    {
+        await using var agents = new TestAgents();
+        var alice = (await agents.StartAsync("Alice")).Agent;
+        var bob = (await agents.StartAsync("Bob")).Agent;
+        var debug = new List<string>();
+        alice.DebugLog = line => { lock (debug) debug.Add(line); };
+        var dead = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        dead.Start();
+        var deadEndpoint = $"http://127.0.0.1:{((System.Net.IPEndPoint)dead.LocalEndpoint).Port}/";
+        dead.Stop();   // nothing listens there any more: connection refused
+        bob.Misbehaviour.Add(new MisbehaviourRule("request", "DIDDoc service endpoint that refuses connections")
+        {
+            Mutate = j => { j["connection"]!["DIDDoc"]!["service"]![0]!["serviceEndpoint"] = deadEndpoint; return j; },
+        });
+        var (inv, invitation, _) = await alice.Connections.CreateInvitationAsync(new ConnectionsInvitationOptions());
+
+        await bob.Connections.ReceiveInvitationAsync(invitation);
+        var a = alice.Store.GetConnection(inv.ConnectionId!)!;
+        // §2 "When the message is transmitted, we are now in the responded state": it was not, so back to requested.
+        Assert.That(a.History, Is.EqualTo(new[] { "invited", "requested", "responded", "requested" }));
+        Assert.That(CodeOf(a.ProblemReport!), Is.EqualTo("request_processing_error"), "the report Alice tried to send");
+        Assert.That(Thid(a.ProblemReport!), Is.EqualTo(Str(Sent(agents, "Bob", "connections/1.0/request").Single()["@id"])));
+        lock (debug) Assert.That(debug, Has.Some.Contains("request_processing_error could not be delivered"));
+    }
+
+    [Test]
     public async Task Response_with_an_unknown_thread_on_a_live_connection_is_answered_on_it_and_harms_nothing()
     {
         await using var agents = new TestAgents();
@@ -307,6 +334,53 @@ public class ConnectionsProblemReportTests
         a = await TestAgents.WaitForAsync(() => alice.Store.GetConnection(a.Id) is { ProblemReport: not null } x ? x : null, "Alice receives the report");
         Assert.That(CodeOf(a.ProblemReport!), Is.EqualTo("unsupported-message-type"));
         Assert.That(bob.Store.GetConnection(b.Id)!.State, Is.EqualTo("complete"));
+    }
+
+    [Test]
+    public async Task Malformed_requests_and_responses_are_rejections_never_internal_errors()
+    {
+        await using var agents = new TestAgents();
+        var alice = (await agents.StartAsync("Alice")).Agent;
+        var bob = (await agents.StartAsync("Bob")).Agent;
+        var debug = new List<string>();
+        alice.DebugLog = bob.DebugLog = line => { lock (debug) debug.Add(line); };
+        var requestFaults = new Dictionary<string, Action<JsonObject>>
+        {
+            ["connection is an array"] = j => j["connection"] = new JsonArray(),
+            ["connection is a string"] = j => j["connection"] = "x",
+            ["DID is a number"] = j => j["connection"]!["DID"] = 5,
+            ["DID is empty"] = j => j["connection"]!["DID"] = "",
+            ["DIDDoc is a number"] = j => j["connection"]!["DIDDoc"] = 5,
+            ["DIDDoc is empty"] = j => j["connection"]!["DIDDoc"] = new JsonObject(),
+            ["service is a string"] = j => j["connection"]!["DIDDoc"]!["service"] = "x",
+            ["recipient key is a number"] = j => j["connection"]!["DIDDoc"]!["service"]![0]!["recipientKeys"] = new JsonArray(5),
+            ["endpoint is an object"] = j => j["connection"]!["DIDDoc"]!["service"]![0]!["serviceEndpoint"] = new JsonObject(),
+            ["publicKey holds a number"] = j => j["connection"]!["DIDDoc"]!["publicKey"] = new JsonArray(1),
+            ["DIDDoc id is a number"] = j => j["connection"]!["DIDDoc"]!["id"] = 7,
+            ["label is an object"] = j => j["label"] = new JsonObject(),
+        };
+        var responseFaults = new Dictionary<string, Action<JsonObject>>
+        {
+            ["connection~sig is a string"] = j => j["connection~sig"] = "x",
+            ["connection~sig is empty"] = j => j["connection~sig"] = new JsonObject(),
+            ["sig_data is not base64"] = j => j["connection~sig"]!["sig_data"] = "***",
+            ["signer is a number"] = j => j["connection~sig"]!["signer"] = 7,
+            ["signature is short"] = j => j["connection~sig"]!["signature"] = "AAAA",
+        };
+        foreach (var (what, change) in requestFaults.Select(f => ("request", f)).Concat(responseFaults.Select(f => ("response", f))))
+        {
+            var (inv, invitation, _) = await alice.Connections.CreateInvitationAsync(new ConnectionsInvitationOptions());
+            var sender = what == "request" ? bob : alice;
+            sender.Misbehaviour.Add(new MisbehaviourRule(what, change.Key) { Mutate = j => { change.Value(j); return j; } });
+            var b = await bob.Connections.ReceiveInvitationAsync(invitation);
+            Assert.That(bob.Store.GetConnection(b.Id)!.State, Is.EqualTo("requested"), change.Key);
+            Assert.That(alice.Store.GetConnection(inv.ConnectionId!)!.State, Is.EqualTo(what == "request" ? "invited" : "responded"), change.Key);
+        }
+        lock (debug) Assert.That(debug.Where(l => l.Contains("unexpected error") || l.Contains("failed:")), Is.Empty);
+        var reports = Events(agents, "Alice", "out", "connections/1.0/problem_report").Concat(Events(agents, "Bob", "out", "connections/1.0/problem_report"))
+            .Select(e => CodeOf(e.Plaintext!)).ToList();
+        Assert.That(reports, Is.Not.Empty);
+        Assert.That(reports, Is.All.EqualTo("request_not_accepted").Or.EqualTo("response_not_accepted"));
     }
 
     /// <summary>Waits for the problem report stored on a record and returns it.</summary>
