@@ -160,7 +160,7 @@ public sealed class ReferenceAgent : IAsyncDisposable
     public async Task DispatchAsync(InboundMessage inbound, CancellationToken ct)
     {
         var type = inbound.Message.Type;
-        var handler = _handlers.FirstOrDefault(h => h.Handles(type));
+        var handler = _handlers.FirstOrDefault(h => SafeHandles(h, type));
         try
         {
             if (handler == null)
@@ -175,7 +175,9 @@ public sealed class ReferenceAgent : IAsyncDisposable
                 }
                 return;
             }
-            if (inbound.Connection != null) Connections.OnAnyMessage(inbound.Connection);
+            // A problem report confirms nothing: it must not complete a connection (RFC 0160 §3 counts messages that
+            // confirm the response was received).
+            if (inbound.Connection != null && !ProblemReports.IsProblemReport(type)) Connections.OnAnyMessage(inbound.Connection);
             await handler.HandleAsync(inbound, ct);
         }
         catch (ProblemReportException p)
@@ -187,6 +189,17 @@ public sealed class ReferenceAgent : IAsyncDisposable
             Debug($"unexpected error handling {type}: {e}");
             await ProblemReports.SendAsync(inbound, new ProblemReportException(type.Protocol + "/" + type.Major + "." + type.Minor,
                 ProcessingErrorCode(type), "internal processing error", inbound.Message.ThreadId, inbound.Message.ParentThreadId, inbound.Connection), ct);
+        }
+    }
+
+    /// <summary>A protocol that is not implemented yet (its Handles throws NotImplementedException) is skipped, not fatal.</summary>
+    private bool SafeHandles(IProtocolHandler h, MessageType type)
+    {
+        try { return h.Handles(type); }
+        catch (NotImplementedException)
+        {
+            Debug($"{h.GetType().Name} is not implemented yet; skipped for {type}");
+            return false;
         }
     }
 

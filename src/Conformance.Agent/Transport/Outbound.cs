@@ -45,11 +45,13 @@ public sealed class Outbound : IDisposable
     }
 
     /// <summary>Sends a message on a connection, from the connection's key to the other side's service.</summary>
-    public Task SendAsync(AgentMessage message, ConnectionRecord connection, CancellationToken ct = default)
+    public async Task SendAsync(AgentMessage message, ConnectionRecord connection, CancellationToken ct = default)
     {
         var service = connection.TheirService ?? throw new InvalidOperationException($"connection {connection.Id} has no service to send to");
         var sender = connection.MyVerkey is { } vk ? _agent.Wallet.Get(vk) : null;
-        return SendToServiceAsync(message, service, sender, connection.Id, ct);
+        await SendToServiceAsync(message, service, sender, connection.Id, ct);
+        // RFC 0160 §3: "After a message is sent, the invitee [is] in the complete state." (A problem report confirms nothing.)
+        if (!ProblemReport.ProblemReports.IsProblemReport(message.Type)) _agent.Connections.OnMessageSent(connection);
     }
 
     /// <summary>Sends a message to a service block (invitation or DID doc); <paramref name="sender"/> null = anoncrypt.</summary>
