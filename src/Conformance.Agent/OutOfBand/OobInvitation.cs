@@ -12,7 +12,8 @@
 //     entries in order" -> Services keeps the order.
 // Tolerant where real agents are sloppy (each tolerance is recorded in Deviations, so a report can show it):
 //   - "service" instead of "services" (early 1.0 agents, RFC 0496's example); a handshake entry naming a message
-//     type (".../connections/1.0/invitation", RFC 0496's example) is read as its protocol.
+//     type (".../connections/1.0/invitation", RFC 0496's example) is read as its protocol; one without a doc URI
+//     ("didexchange/1.1") as the https://didcomm.org/ protocol.
 //   - "The recipientKeys and routingKeys within the inline block ... MUST be did:key references": raw base58
 //     verkeys (older ACA-Py) are read anyway.
 //   - "Entries without a type are assumed to be did-communication"; entries of other types are skipped.
@@ -108,6 +109,11 @@ public sealed class OobInvitation
             {
                 var uri = (OobJson.AsString(item) ?? throw Invalid($"handshake_protocols must contain strings, found {OobJson.Kind(item)}")).Trim().TrimEnd('/');
                 if (MessageType.TryParse(uri + "/x", out _)) handshakes.Add(uri);
+                else if (!uri.Contains(':') && MessageType.TryParse(DocUris.DidCommOrg + uri + "/x", out _))
+                {
+                    deviations.Add($"handshake protocol '{OobJson.Excerpt(uri)}' has no doc URI; read as {DocUris.DidCommOrg}{uri}");
+                    handshakes.Add(DocUris.DidCommOrg + uri);
+                }
                 else if (MessageType.TryParse(uri, out var messageType))
                 {
                     // RFC 0496's own example lists ".../connections/1.0/invitation": a message type, not a protocol.

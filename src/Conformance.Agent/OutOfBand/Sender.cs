@@ -28,6 +28,8 @@ public sealed partial class OutOfBandProtocol
         foreach (var h in o.HandshakeProtocols)
         {
             var uri = h?.Trim().TrimEnd('/') ?? "";
+            // A bare "didexchange/1.1" (as some backchannel callers write it) means the community protocol.
+            if (!uri.Contains(':') && MessageType.TryParse(DocUris.DidCommOrg + uri + "/x", out _)) uri = DocUris.DidCommOrg + uri;
             if (!MessageType.TryParse(uri + "/x", out _))
                 throw new OutOfBandException($"handshake protocol '{OobJson.Excerpt(uri)}' is not a protocol URI such as https://didcomm.org/didexchange/1.1");
             handshakes.Add(uri);

@@ -116,6 +116,20 @@ public class InvitationReceptionTests
     }
 
     [Test]
+    public async Task A_handshake_protocol_without_doc_URI_means_the_community_protocol()
+    {
+        var json = Valid();
+        json["handshake_protocols"] = new JsonArray("didexchange/1.0");
+        var inv = OobInvitation.Parse(json);
+        Assert.That(inv.HandshakeProtocols, Is.EqualTo(new[] { "https://didcomm.org/didexchange/1.0" }));
+        Assert.That(inv.Deviations, Has.Some.Contains("has no doc URI"));
+
+        await using var alice = new Peer("Alice");
+        var r = await alice.Oob.CreateInvitationAsync(new OobInvitationOptions { HandshakeProtocols = ["didexchange/1.0", "https://didcomm.org/connections/1.0"] });
+        Assert.That(r.HandshakeProtocols, Is.EqualTo(new[] { "https://didcomm.org/didexchange/1.0", "https://didcomm.org/connections/1.0" }));
+    }
+
+    [Test]
     public void Raw_base58_keys_from_RFC_0160_are_accepted_as_a_recorded_deviation()
     {
         var json = Valid();
