@@ -299,10 +299,10 @@ public sealed partial class OutOfBandProtocol
                 await _agent.Outbound.SendToServiceAsync(message, s.Service, sender, null, ct);
                 return;
             }
-            catch (Exception e) when (e is DeliveryException or HttpRequestException or System.Net.WebSockets.WebSocketException
-                                          or (OperationCanceledException and not TaskCanceledException { CancellationToken.IsCancellationRequested: true }))
+            // A refused connection, an HTTP error or a timeout moves on to the next service; our own cancellation does not.
+            catch (Exception e) when (!ct.IsCancellationRequested &&
+                                      e is DeliveryException or HttpRequestException or System.Net.WebSockets.WebSocketException or OperationCanceledException)
             {
-                if (ct.IsCancellationRequested) throw;
                 failures.Add($"{s.Service.Endpoint}: {e.Message}");
             }
         }
