@@ -150,7 +150,7 @@ public sealed class ReferenceAgent : IAsyncDisposable
             session?.Transport, null, unpacked.SenderVerkey, unpacked.RecipientVerkey, inbound.Connection?.Id));
 
         await DispatchAsync(inbound, ct);
-        return InboundResult.Ok;
+        return inbound.Result ?? InboundResult.Ok;
     }
 
     /// <summary>Hands a parsed message to its protocol; turns failures into problem reports.</summary>
