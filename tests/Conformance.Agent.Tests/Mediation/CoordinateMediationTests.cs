@@ -172,6 +172,37 @@ public class CoordinateMediationTests
     }
 
     [Test]
+    public async Task The_recipient_accepts_base58_routing_keys_and_unthreaded_grants_but_refuses_a_garbage_routing_key()
+    {
+        await using var agents = new TestAgents();
+        var mediator = await agents.StartAsync("Mediator", o => o.Mediator = true);
+        var bob = await agents.StartAsync("Bob");
+        var carol = await agents.StartAsync("Carol");
+
+        // A pre-RFC mediator: base58 routing keys, and a grant without ~thread. Kept as did:key (RFC 0360) for DID docs.
+        mediator.Agent.Mediation.DidKeyRoutingKeys = false;
+        mediator.Agent.Misbehaviour.Add(new Misbehaviour.MisbehaviourRule("mediate-grant", "grant without ~thread") { Mutate = j => { j.Remove("~thread"); return j; } });
+        var (mBob, bobSide) = await GrantedAsync(mediator, bob.Agent);
+        var grant = Single(agents, "Bob", "in", "mediate-grant");
+        Assert.That(grant["~thread"], Is.Null);
+        var base58 = Str(grant["routing_keys"]![0])!;
+        Assert.That(base58, Does.Not.StartWith("did:"));
+        Assert.That(bob.Agent.Mediation.RoutingFor(bobSide.Id)!.RoutingKeys, Is.EqualTo(new[] { Rfc0094.ToDidKey(base58) }));
+        Assert.That(mediator.Agent.Store.GetMediation(mBob.Id)!.RoutingKeys, Is.EqualTo(new[] { base58 }));
+
+        // A routing key that is no key: the grant is refused with a problem report and the request stays open.
+        mediator.Agent.Misbehaviour.Add(new Misbehaviour.MisbehaviourRule("mediate-grant", "garbage routing key") { Mutate = j => { j["routing_keys"] = new JsonArray("garbage"); return j; } });
+        var (_, carolSide) = PreEstablished.ConnectTo(mediator, carol.Agent);
+        await carol.Agent.Mediation.RequestMediationAsync(carolSide.Id);
+        var report = await TestAgents.WaitForAsync(() => Messages(agents, "Mediator", "in", "problem-report").FirstOrDefault(), "Carol's problem report");
+        Assert.That(Str(report["@type"]), Is.EqualTo("https://didcomm.org/coordinate-mediation/1.0/problem-report"));
+        Assert.That(Str(report["description"]!["code"]), Is.EqualTo("e.p.msg"));
+        Assert.That(Str(report["description"]!["en"]), Does.Contain("garbage").And.Contain("neither an Ed25519 did:key nor a base58 verkey"));
+        Assert.That(carol.Agent.Store.GetMediation(carolSide.Id)!.State, Is.EqualTo("request-sent"));
+        Assert.That(carol.Agent.Mediation.RoutingFor(carolSide.Id), Is.Null);
+    }
+
+    [Test]
     public async Task The_backchannel_drives_request_grant_and_reads_both_records()
     {
         await using var agents = new TestAgents();

@@ -187,6 +187,54 @@ public class RoutingAndPickupTests
     }
 
     [Test]
+    public async Task A_forward_without_to_is_refused_with_400()
+    {
+        await using var agents = new TestAgents();
+        var mediator = await agents.StartAsync("Mediator", o => o.Mediator = true);
+        var bob = await agents.StartAsync("Bob");
+        var (_, bobSide) = await GrantedAsync(mediator, bob.Agent);
+        var routingVerkey = Rfc0094.ToVerkey(bob.Agent.Mediation.RoutingFor(bobSide.Id)!.RoutingKeys[0]);
+        var inner = Rfc0019.Pack("{}", [bob.Agent.Wallet.CreateKey().Verkey], null, Conformance.Wire.Crypto.Entropy.System);
+        // RFC 0094: "The `to` field is required".
+        var forward = new JsonObject { ["@type"] = Rfc0094.ForwardType, ["@id"] = Guid.NewGuid().ToString(), ["msg"] = JsonNode.Parse(inner) };
+        var outer = Rfc0019.Pack(forward.ToJsonString(), [routingVerkey], null, Conformance.Wire.Crypto.Entropy.System);
+        using var http = new HttpClient();
+        using var content = new StringContent(outer, System.Text.Encoding.UTF8, "application/didcomm-envelope-enc");
+        using var response = await http.PostAsync(mediator.HttpEndpoint, content);
+        Assert.That((int)response.StatusCode, Is.EqualTo(400));
+        var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!.GetValue<string>();
+        Assert.That(error, Does.StartWith("forward rejected:").And.Contain("has no \"to\""));
+        Assert.That(WireOf(agents, "Mediator", "in").Single(e => e.Note != null).Note, Does.Contain("forward message has no \"to\""));
+    }
+
+    [Test]
+    public async Task A_recipient_cannot_acknowledge_away_another_recipients_messages()
+    {
+        await using var agents = new TestAgents();
+        var mediator = await agents.StartAsync("Mediator", o => o.Mediator = true);
+        mediator.Agent.Mediation.DirectDelivery = false;
+        var bob = await agents.StartAsync("Bob");
+        var eve = await agents.StartAsync("Eve");
+        var carol = await agents.StartAsync("Carol");
+        var (_, bobSide) = await GrantedAsync(mediator, bob.Agent);
+        var (_, eveSide) = await GrantedAsync(mediator, eve.Agent);
+        var bobDid = await bob.Agent.Mediation.CreateRoutedDidAsync(bobSide.Id, "peer:4");
+        var (carolSide, _) = PreEstablished.Connect(carol.Agent, bob.Agent, bDid: bobDid);
+        await carol.Agent.TrustPing.SendPingAsync(carolSide);
+        var queuedId = mediator.Agent.Store.Peek([bobDid.Key.Verkey], 10).Single().MessageId;
+
+        // Eve sees nothing of Bob's queue, and her messages-received naming Bob's message id removes nothing.
+        Assert.That((await eve.Agent.Mediation.StatusRequestAsync(eveSide.Id))["message_count"]!.GetValue<int>(), Is.Zero);
+        Assert.That((await eve.Agent.Mediation.StatusRequestAsync(eveSide.Id, bobDid.Key.Verkey))["message_count"]!.GetValue<int>(), Is.Zero);
+        Assert.That(await eve.Agent.Mediation.PickupAsync(eveSide.Id), Is.Zero);
+        var ack = eve.Agent.NewMessage("https://didcomm.org/messagepickup/2.0/messages-received").With("message_id_list", new JsonArray(queuedId));
+        await eve.Agent.Outbound.SendAsync(ack, eve.Agent.Store.GetConnection(eveSide.Id)!);
+        await TestAgents.WaitUntilAsync(() => Messages(agents, "Mediator", "in", "messages-received").Count == 1, "Eve's ack arrived");
+        Assert.That(mediator.Agent.Store.QueueCount([bobDid.Key.Verkey]), Is.EqualTo(1), "Bob's message is still queued");
+        Assert.That(await bob.Agent.Mediation.PickupAsync(bobSide.Id), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task A_forward_whose_to_is_our_own_key_is_opened_and_processed()
     {
         await using var agents = new TestAgents();
