@@ -153,7 +153,7 @@ public sealed class ReferenceAgent : IAsyncDisposable
             session?.Transport, null, unpacked.SenderVerkey, unpacked.RecipientVerkey, inbound.Connection?.Id));
 
         await DispatchAsync(inbound, ct);
-        return InboundResult.Ok;
+        return inbound.Result ?? InboundResult.Ok;
     }
 
     /// <summary>Hands a parsed message to its protocol; turns failures into problem reports.</summary>
@@ -168,16 +168,14 @@ public sealed class ReferenceAgent : IAsyncDisposable
                 if (inbound.Connection != null)
                 {
                     // Any message on a connection counts as the RFC 0160 ack.
-                    Connections.OnAnyMessage(inbound.Connection);
+                    CountAsAck(inbound.Connection, type);
                     Emit(new AgentEvent(AgentEvent.MessageReceived, inbound.Connection.Id, inbound.Message.ThreadId, inbound.Message.Json));
                     await ProblemReports.SendGenericAsync(inbound.Connection, "unsupported-message-type",
                         $"message type {type} is not supported by this agent", inbound.Message.Id, ct);
                 }
                 return;
             }
-            // A problem report confirms nothing: it must not complete a connection (RFC 0160 §3 counts messages that
-            // confirm the response was received).
-            if (inbound.Connection != null && !ProblemReports.IsProblemReport(type)) Connections.OnAnyMessage(inbound.Connection);
+            if (inbound.Connection != null) CountAsAck(inbound.Connection, type);
             await handler.HandleAsync(inbound, ct);
         }
         catch (ProblemReportException p)
@@ -201,6 +199,15 @@ public sealed class ReferenceAgent : IAsyncDisposable
             Debug($"{h.GetType().Name} is not implemented yet; skipped for {type}");
             return false;
         }
+    }
+
+    /// <summary>
+    /// RFC 0160 §3: any message on a connection confirms it ("Receipt of a message puts the inviter into the complete
+    /// state") — except a problem report, which confirms nothing.
+    /// </summary>
+    private void CountAsAck(ConnectionRecord c, MessageType type)
+    {
+        if (!ProblemReports.IsProblemReport(type)) Connections.OnAnyMessage(c);
     }
 
     private static string ProcessingErrorCode(MessageType t) => t.Name switch

@@ -126,22 +126,26 @@ public sealed class AgentHost : IAsyncDisposable
             };
         });
 
-        app.Map("/", async (HttpContext ctx) =>
+        // WebSocket upgrades are taken here, ahead of the endpoints: as an endpoint, "/" would lose the GET upgrade
+        // request to the landing page (PublicPages' MapGet("/") is the more specific match).
+        app.Use(async (HttpContext ctx, Func<Task> next) =>
         {
-            if (!ctx.WebSockets.IsWebSocketRequest)
+            if (!ctx.WebSockets.IsWebSocketRequest || ctx.Request.Path != "/")
             {
-                ctx.Response.StatusCode = 405;
+                await next();
                 return;
             }
             using var ws = await ctx.WebSockets.AcceptWebSocketAsync();
             var session = new WsInboundSession(ws);
+            // A stopping host ends its sockets rather than waiting out Kestrel's shutdown timeout for peers to close them.
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, app.Lifetime.ApplicationStopping);
             try
             {
                 while (ws.State == WebSocketState.Open)
                 {
-                    var body = await WebSocketFrames.ReadMessageAsync(ws, agent.Options.MaxInboundBytes, ctx.RequestAborted);
+                    var body = await WebSocketFrames.ReadMessageAsync(ws, agent.Options.MaxInboundBytes, ended.Token);
                     if (body == null) break;
-                    await agent.ReceiveAsync(body, session, ctx.RequestAborted);
+                    await agent.ReceiveAsync(body, session, ended.Token);
                 }
                 if (ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
                     await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);

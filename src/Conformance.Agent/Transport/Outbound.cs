@@ -75,7 +75,20 @@ public sealed class Outbound : IDisposable
             await DeliverAsync(bytes, wrapped, json, message.Type.ToString(), service, sender?.Verkey, connectionId, ct);
     }
 
-    private async Task DeliverAsync(byte[] bytes, string wrapped, JsonObject plaintext, string type, ServiceRecord service, string? senderVerkey, string? connectionId, CancellationToken ct)
+    /// <summary>
+    /// Hands on an envelope that is already packed — a mediator passing a forwarded message (RFC 0094) to its
+    /// recipient: on an open return-route session of the recipient, else to its http/ws endpoint. Returns false,
+    /// without queueing anything, when there is neither (the caller keeps the message for pickup); throws
+    /// <see cref="DeliveryException"/> (or <see cref="HttpRequestException"/>) when the endpoint refuses it.
+    /// </summary>
+    public Task<bool> DeliverPackedAsync(byte[] envelope, ServiceRecord service, string? connectionId, CancellationToken ct = default)
+    {
+        if (service.RecipientKeys.Count == 0) throw new InvalidOperationException("the service has no recipient keys");
+        return DeliverAsync(envelope, System.Text.Encoding.UTF8.GetString(envelope), null, null, service, null, connectionId, ct, queueWhenNoRoute: false);
+    }
+
+    private async Task<bool> DeliverAsync(byte[] bytes, string wrapped, JsonObject? plaintext, string? type, ServiceRecord service, string? senderVerkey, string? connectionId, CancellationToken ct,
+        bool queueWhenNoRoute = true)
     {
         var recipient = service.RecipientKeys[0];
         void Tap(string transport, string? note = null) => _agent.Emit(new WireEvent(_agent.Clock.Now(), "out", type, plaintext, wrapped, transport,
@@ -87,7 +100,7 @@ public sealed class Outbound : IDisposable
             if (_returnRoutes.TryGetValue(key, out var session) && session.IsOpen && await session.TrySendAsync(bytes, ct))
             {
                 Tap("return-route");
-                return;
+                return true;
             }
         }
 
@@ -103,18 +116,20 @@ public sealed class Outbound : IDisposable
             var reply = await response.Content.ReadAsByteArrayAsync(ct);
             if (reply.Length > 0 && Rfc0019.LooksLikeEnvelope(reply))
                 await _agent.ReceiveAsync(reply, null, ct);
-            return;
+            return true;
         }
         if (endpoint.StartsWith("ws://", StringComparison.OrdinalIgnoreCase) || endpoint.StartsWith("wss://", StringComparison.OrdinalIgnoreCase))
         {
             var socket = await SocketFor(endpoint, ct);
             await socket.SendAsync(bytes, ct);
             Tap("ws");
-            return;
+            return true;
         }
+        if (!queueWhenNoRoute) return false;
         // No usable endpoint (e.g. "didcomm:transport/queue" or none): hold it for the recipient to pick up.
         _agent.Store.Enqueue(recipient, _agent.NewId(), bytes, _agent.Clock.Now());
         Tap("queue");
+        return true;
     }
 
     private async Task<OutboundSocket> SocketFor(string endpoint, CancellationToken ct)
