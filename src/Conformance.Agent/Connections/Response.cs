@@ -115,7 +115,8 @@ public sealed partial class ConnectionsProtocol
             throw new ProblemReportException(Family, ProblemCodes.ResponseProcessingError, "the response could not be processed; resend it as-is", m.ThreadId, m.ParentThreadId, c);
         }
 
-        if (!c.AutoAccept) return;
+        // §3: "The invitee SHOULD send a message to the inviter." Accepting the invitation was the user's decision;
+        // the acknowledgement follows from it in manual mode too (a later explicit ping is harmless).
         try
         {
             await _agent.TrustPing.SendPingAsync(c, "connections/1.0 ack", responseRequested: true, ct);   // §3, completes us on send

@@ -72,7 +72,7 @@ public sealed class Outbound : IDisposable
         var bytes = System.Text.Encoding.UTF8.GetBytes(wrapped);
 
         for (int i = 0; i < plan.Copies; i++)
-            await DeliverAsync(bytes, wrapped, json, message.Type.ToString(), service, sender?.Verkey, connectionId, ct);
+            await DeliverAsync(bytes, wrapped, json, plan.Message.Type.ToString(), service, sender?.Verkey, connectionId, ct);
     }
 
     /// <summary>

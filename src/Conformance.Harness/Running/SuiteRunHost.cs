@@ -1,5 +1,7 @@
 using Conformance.Harness.Drivers;
+using Conformance.Harness.Fixtures;
 using Conformance.Harness.Grading;
+using Conformance.Harness.Reports;
 
 namespace Conformance.Harness.Running;
 
@@ -38,24 +40,75 @@ public sealed class SuiteRunHost : IAsyncDisposable
     public async Task<CaseResult> RunCaseAsync(CaseInfo info)
     {
         var result = await CaseRunner.RunAsync(info, Driver, Options.Settings);
-        Fixtures?.Invoke(this, result);
+        VerifyFixtures(result);
         lock (_results) _results.Add(result);
         return result;
     }
 
-    /// <summary>Fixture verification hook (set by the fixtures module): compares a case's wire against its golden files.</summary>
-    public static Action<SuiteRunHost, CaseResult>? Fixtures { get; set; }
+    /// <summary>Fixture verdicts of this run, by case id ("match", "new", "changed", "accepted", or why none).</summary>
+    public Dictionary<string, FixtureVerification> Fixtures { get; } = [];
 
-    /// <summary>Report writing hook (set by the reports module); returns the report folder.</summary>
-    public static Func<SuiteRunHost, string?>? WriteReports { get; set; }
+    /// <summary>
+    /// Compares the case's wire transcript with its golden files (fixtures/&lt;agent&gt;/&lt;case&gt;/). Only cases
+    /// that completed (PASS/WARN) have a transcript worth keeping. Ephemeral ports make endpoints, the DIDs that embed
+    /// them and the signatures over them differ between runs, so those are always scrubbed; with a deterministic
+    /// (seeded) agent ids and keys stay raw, so the fixtures show real example messages.
+    /// </summary>
+    private void VerifyFixtures(CaseResult result)
+    {
+        if (Options.FixtureMode == "off") return;
+        if (result.Grade is not (Grade.PASS or Grade.WARN))
+        {
+            result.FixtureStatus = $"not compared ({result.Grade})";
+            return;
+        }
+        var policy = Driver.IsDeterministic ? ScrubPolicy.Default with { Ids = false, Keys = false } : ScrubPolicy.Default;
+        var store = new FixtureStore(Path.Combine(Options.RepoRoot, "fixtures"), policy);
+        try
+        {
+            var v = store.Verify(result, accept: Options.FixtureMode == "accept");
+            result.FixtureStatus = v.Status;
+            if (v.Diff != null) result.FixtureDiff = v.Diff;
+            lock (Fixtures) Fixtures[result.Id] = v;
+        }
+        catch (PrivateKeyException e)
+        {
+            result.FixtureStatus = "refused: " + e.Message;
+        }
+    }
 
     public DateTimeOffset Started => _started;
 
+    /// <summary>Stops the agent and writes the reports; returns the report folder.</summary>
     public async Task<string?> FinishAsync()
     {
         await Driver.DisposeAsync();
-        return WriteReports?.Invoke(this);
+        var dir = Options.ReportsDir ?? Path.Combine(Options.RepoRoot, "reports", RunId);
+        var report = new RunReport
+        {
+            RunId = RunId,
+            Started = _started,
+            Finished = DateTimeOffset.UtcNow,
+            Agents = [Driver.Name],
+            Runtime = Driver.Runtime,
+            Cases = [.. _results],
+            Settings = new Dictionary<string, string>
+            {
+                ["agent"] = Options.Agent,
+                ["suites"] = Options.Suites ?? "all",
+                ["fixtures"] = Options.FixtureMode,
+                ["message_timeout_s"] = Options.Settings.MessageTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["deterministic"] = Driver.IsDeterministic.ToString().ToLowerInvariant(),
+            },
+            Pairings = Pairings,
+        };
+        var specs = Path.GetFullPath(Path.Combine(Options.RepoRoot, "..", "shared", "specs"));
+        ReportWriter.Write(report, dir, new ReportOptions { SpecsRoot = Directory.Exists(specs) ? specs : null });
+        return dir;
     }
+
+    /// <summary>Interop pairings to show in the report's matrix (filled by interop runs).</summary>
+    public List<Pairing> Pairings { get; } = [];
 
     public async ValueTask DisposeAsync() => await Driver.DisposeAsync();
 }

@@ -117,7 +117,7 @@ public static class Rfc0023Errors
             "not completed, no complete message", $"state {state}, complete messages {c.Tap.Received("complete").Count}");
         c.Should("The requester reports response_not_accepted.", report?.Plaintext != null, "problem_report", Flows.Received(c));
         if (report?.Plaintext is { } r && response?.Plaintext is { } resp)
-            Rfc0160Errors.CheckReport(c, r, "response_not_accepted", Flows.ThreadId(resp) ?? Flows.OptStr(resp, "@id")!, "didexchange");
+            Rfc0160Errors.CheckReport(c, r, "response_not_accepted", [Flows.OptStr(resp, "@id")!, Flows.ThreadId(resp) ?? ""], "didexchange");
     }
 
     [Case("RFC0023-ERRORS-007",
