@@ -3,16 +3,19 @@
 #   1. installs docker.io containerd runc iptables debootstrap with apt if dockerd is missing (needs root);
 #   2. starts dockerd in the background when it is not running (no systemd here), logging to $DOCKERD_LOG;
 #   3. waits until `docker info` answers (at most $ENGINE_TIMEOUT_S seconds, default 60).
-# Prints one line `engine: ready (...)` on success; on failure one line `engine: <reason>` on stderr, exit 1.
+# Prints one line `engine: ready (...)` on success — `engine: ready (started dockerd pid N, ...)` when this call started
+# the daemon, whose pid also goes to $DOCKERD_PIDFILE so that docker/stop-engine.sh (or whoever started it) can stop
+# it by its pid. On failure: one line `engine: <reason>` on stderr, exit 1.
 # See shared/notes/docker.md for the verified facts this relies on (no registry, no systemd, cgroup v1, overlay2).
 set -euo pipefail
 
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/conformance-dockerd.log}"
+DOCKERD_PIDFILE="${DOCKERD_PIDFILE:-/run/conformance-dockerd.pid}"
 ENGINE_TIMEOUT_S="${ENGINE_TIMEOUT_S:-60}"
-started=$(date +%s.%N)
+t0=$(date +%s.%N)
 
 fail() { echo "engine: $*" >&2; exit 1; }
-elapsed() { awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 answers() { timeout 10 docker info >/dev/null 2>&1; }
 
 if answers; then
@@ -32,17 +35,28 @@ if [ ! -x /usr/sbin/dockerd ] || ! command -v debootstrap >/dev/null 2>&1 || ! c
 fi
 [ -x /usr/sbin/dockerd ] || fail "/usr/sbin/dockerd is missing after install"
 
+# One caller at a time from here on (two callers must not start two daemons).
+exec 9>"${DOCKERD_PIDFILE}.lock"
+flock -w "$ENGINE_TIMEOUT_S" 9 || fail "another ensure-engine.sh holds ${DOCKERD_PIDFILE}.lock"
+
+started=""
+pid=""
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   mkdir -p "$(dirname "$DOCKERD_LOG")"
+  # Not a process-group leader here, so setsid does not fork: $! is dockerd's own pid once nohup has exec'd it.
   setsid nohup /usr/sbin/dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$DOCKERD_PIDFILE"
+  started="started dockerd pid $pid, "
 fi
 
 deadline=$(( $(date +%s) + ENGINE_TIMEOUT_S ))
 until answers; do
-  if ! pgrep -x dockerd >/dev/null 2>&1; then
+  if [ -n "$pid" ] && [ ! -d "/proc/$pid" ]; then
+    rm -f "$DOCKERD_PIDFILE"
     fail "dockerd exited: $(tail -n 3 "$DOCKERD_LOG" 2>/dev/null | tr '\n' ' ')"
   fi
   [ "$(date +%s)" -lt "$deadline" ] || fail "dockerd did not answer within ${ENGINE_TIMEOUT_S} s (log: $DOCKERD_LOG)"
   sleep 0.2
 done
-echo "engine: ready ($(elapsed) s, log $DOCKERD_LOG)"
+echo "engine: ready (${started}$(elapsed) s, log $DOCKERD_LOG)"

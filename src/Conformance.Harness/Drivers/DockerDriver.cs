@@ -66,9 +66,7 @@ public sealed class DockerDriver(AgentDefinition definition, LaunchOptions? opti
             await EnsureEngineAsync(ct);
             Swept = await SweepStaleAsync(_engine, _log, ct);
 
-            var ports = FreePorts.Pick(2);
-            Port = ports[0];
-            BackchannelPort = ports[1];
+            (Port, BackchannelPort) = _options.PickPorts();
             var vars = Definition.Variables(Port, BackchannelPort, _options.RunId);
             var image = AgentDefinition.Expand(docker.Image, vars, "docker.image");
             await EnsureImageAsync(image, docker, vars, ct);
@@ -133,6 +131,11 @@ public sealed class DockerDriver(AgentDefinition definition, LaunchOptions? opti
                     : $"agent '{Name}' (docker): {exitState} before {health} answered: {_log.Tail()}", _log.Path);
             }
             TimeToReady = sw.Elapsed;
+            if (BackchannelUrl.IsLoopback && BackchannelUrl.Port == BackchannelPort &&
+                (await _engine.InspectContainerAsync(ContainerId, ct))?["State"]?["Pid"]?.GetValue<int>() is > 0 and var containerPid &&
+                PortOwnership.IsListeningIn(BackchannelPort, [containerPid, .. ProcessTree.Descendants(containerPid)]) == false)
+                throw new AgentStartException(
+                    $"agent '{Name}' (docker): {health} answered, but a process outside the container holds port {BackchannelPort}; try again", _log.Path);
             _log.Note($"ready: {health} answered {TimeToReady.Value.TotalMilliseconds:0} ms after the container started ({ContainerId[..12]})");
             _backchannel = new BackchannelClient(BackchannelUrl);
         }

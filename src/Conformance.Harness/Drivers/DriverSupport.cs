@@ -151,6 +151,65 @@ public static class ProcessTree
 }
 
 /// <summary>
+/// Which process listens on a loopback TCP port (Linux: /proc/net/tcp{,6} and /proc/&lt;pid&gt;/fd). A health answer on
+/// the port we gave an agent only means "ready" if the agent itself listens there: between picking a free port and
+/// the agent binding it, another process may take it, the agent then fails to bind, and the answer comes from the
+/// stranger. Used by the process and docker drivers after the first health answer.
+/// </summary>
+public static class PortOwnership
+{
+    /// <summary>True when one of <paramref name="pids"/> holds the listening socket on <paramref name="port"/>, false
+    /// when another process does, null when it cannot be told (no /proc, no permission, another network namespace).</summary>
+    public static bool? IsListeningIn(int port, IEnumerable<int> pids)
+    {
+        var inodes = ListeningInodes(port);
+        if (inodes is null || inodes.Count == 0) return null;
+        var sawFds = false;
+        foreach (var pid in pids)
+        {
+            string[] fds;
+            try { fds = Directory.GetFileSystemEntries($"/proc/{pid}/fd"); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            sawFds = true;
+            foreach (var fd in fds)
+            {
+                string? target;
+                try { target = new FileInfo(fd).LinkTarget; }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+                if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal) &&
+                    inodes.Contains(target["socket:[".Length..^1]))
+                    return true;
+            }
+        }
+        return sawFds ? false : null;
+    }
+
+    /// <summary>Inodes of the sockets in LISTEN state (0A) on <paramref name="port"/>; null when /proc/net is unreadable.</summary>
+    private static HashSet<string>? ListeningInodes(int port)
+    {
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        var any = false;
+        var hexPort = port.ToString("X4", CultureInfo.InvariantCulture);
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            string[] lines;
+            try { lines = File.ReadAllLines(table); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            any = true;
+            foreach (var line in lines.Skip(1))
+            {
+                // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length < 10 || f[3] != "0A") continue;
+                var local = f[1];
+                if (local.EndsWith(":" + hexPort, StringComparison.OrdinalIgnoreCase)) result.Add(f[9]);
+            }
+        }
+        return any ? result : null;
+    }
+}
+
+/// <summary>
 /// An agent's own output (stdout/stderr of a process, logs of a container), kept in a file for the report, with
 /// the last lines in memory for error messages. Thread-safe.
 /// </summary>

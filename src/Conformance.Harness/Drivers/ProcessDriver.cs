@@ -9,6 +9,8 @@ public sealed class LaunchOptions
     public string? LogDirectory { get; init; }
     /// <summary>Names this launch in log file names and container labels (<c>conformance.run</c>).</summary>
     public string RunId { get; init; } = NewRunId();
+    /// <summary>Fixed ports instead of free ones ({port}, {backchannel_port}): for running an agent where a person expects it.</summary>
+    public (int Port, int BackchannelPort)? FixedPorts { get; init; }
     /// <summary>Extra environment for the agent, on top of the definition's.</summary>
     public IReadOnlyDictionary<string, string>? Env { get; init; }
 
@@ -18,6 +20,13 @@ public sealed class LaunchOptions
         $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}";
 
     internal string LogDirectoryFor(AgentDefinition d) => LogDirectory ?? Path.Combine(d.RepoRoot, "reports", "logs");
+
+    internal (int Port, int BackchannelPort) PickPorts()
+    {
+        if (FixedPorts is { } f) return f;
+        var p = FreePorts.Pick(2);
+        return (p[0], p[1]);
+    }
 }
 
 /// <summary>
@@ -56,9 +65,7 @@ public sealed class ProcessDriver(AgentDefinition definition, LaunchOptions? opt
         if (_process != null) return;
         if (Definition.Command is null)
             throw new AgentDefinitionException($"agent '{Name}' has no \"command\": it cannot run with --runtime process (try --runtime docker)");
-        var ports = FreePorts.Pick(2);
-        Port = ports[0];
-        BackchannelPort = ports[1];
+        (Port, BackchannelPort) = _options.PickPorts();
         var vars = Definition.Variables(Port, BackchannelPort, _options.RunId);
         var cwd = Definition.ResolvePath(Definition.Cwd, vars, "cwd");
         if (!Directory.Exists(cwd)) throw new AgentDefinitionException($"agent '{Name}': cwd '{cwd}' does not exist");
@@ -112,6 +119,10 @@ public sealed class ProcessDriver(AgentDefinition definition, LaunchOptions? opt
                     $"agent '{Name}' did not answer {health} within {Definition.StartupTimeout.TotalSeconds:0.#} s: {_log.Tail()}", _log.Path);
             }
             TimeToReady = sw.Elapsed;
+            if (BackchannelUrl.IsLoopback && BackchannelUrl.Port == BackchannelPort &&
+                PortOwnership.IsListeningIn(BackchannelPort, [p.Id, .. ProcessTree.Descendants(p.Id)]) == false)
+                throw new AgentStartException(
+                    $"agent '{Name}': {health} answered, but another process holds port {BackchannelPort} (it was taken between picking it and the agent binding it); try again", _log.Path);
             _log.Note($"ready: {health} answered after {TimeToReady.Value.TotalMilliseconds:0} ms (pid {Pid})");
             _backchannel = new BackchannelClient(BackchannelUrl);
         }

@@ -9,6 +9,7 @@ namespace Conformance.Harness.Tests.Drivers;
 /// docker/build.sh (offline base + reference image), then the reference agent in a container, reached through its
 /// backchannel, and removed afterwards — also when the start fails. When the engine cannot be had here, every test
 /// is Inconclusive with the command and its error (never a silent pass). CONFORMANCE_DOCKER=0 skips them the same way.
+/// A dockerd that this fixture started is stopped again at the end (by its pid; CONFORMANCE_DOCKER_KEEP=1 keeps it).
 /// </summary>
 [TestFixture, Category("Docker"), NonParallelizable]
 public class DockerDriverTests
@@ -16,6 +17,7 @@ public class DockerDriverTests
     private DockerEngine _engine = null!;
     private string? _unavailable;
     private string _logs = null!;
+    private bool _startedEngine;
 
     [OneTimeSetUp]
     public void EngineAndImage()
@@ -35,6 +37,7 @@ public class DockerDriverTests
             _unavailable = $"`bash docker/ensure-engine.sh` exited with code {code}: {output}";
             return;
         }
+        _startedEngine = output.Contains("started dockerd pid");
         sw.Restart();
         (code, output) = DriverTestSupport.Run("bash", "docker/build.sh", TimeSpan.FromMinutes(20));
         TestContext.Progress.WriteLine($"docker/build.sh: exit {code} in {sw.Elapsed.TotalSeconds:0.0} s: {output}");
@@ -43,7 +46,15 @@ public class DockerDriverTests
     }
 
     [OneTimeTearDown]
-    public void Dispose() => _engine.Dispose();
+    public void Dispose()
+    {
+        _engine.Dispose();
+        if (_startedEngine && Environment.GetEnvironmentVariable("CONFORMANCE_DOCKER_KEEP") != "1")
+        {
+            var (code, output) = DriverTestSupport.Run("bash", "docker/stop-engine.sh", TimeSpan.FromSeconds(60));
+            TestContext.Progress.WriteLine($"docker/stop-engine.sh: exit {code}: {output}");
+        }
+    }
 
     [SetUp]
     public void RequireEngine()

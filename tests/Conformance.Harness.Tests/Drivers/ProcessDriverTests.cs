@@ -171,6 +171,47 @@ public class ProcessDriverTests
         await bad.DisposeAsync();
     }
 
+    [Test]
+    public async Task A_health_answer_from_a_stranger_on_the_agents_port_is_not_ready()
+    {
+        // Another process took the backchannel port between picking and binding: it answers the health path, the
+        // agent cannot bind. The driver must notice whose socket answered.
+        using var stranger = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        stranger.Start();
+        var strangerPort = ((System.Net.IPEndPoint)stranger.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource();
+        var serve = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var c = await stranger.AcceptTcpClientAsync(stop.Token);
+                var s = c.GetStream();
+                await s.ReadAsync(new byte[4096], stop.Token);
+                await s.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"u8.ToArray(), stop.Token);
+            }
+        });
+        var driver = new ProcessDriver(AgentDefinition.Find(DriverTestSupport.RepoRoot, "reference"),
+            new LaunchOptions { LogDirectory = _logs, FixedPorts = (FreePorts.Pick(1)[0], strangerPort) });
+        var e = await Assert.ThrowsAsync<AgentStartException>(() => driver.StartAsync());
+        Assert.That(e!.Message, Does.Contain($"another process holds port {strangerPort}"));
+        await driver.DisposeAsync();
+        stop.Cancel();
+        try { await serve; } catch (OperationCanceledException) { }
+    }
+
+    [Test]
+    public void PortOwnership_tells_our_listening_socket_from_a_strangers()
+    {
+        using var mine = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        mine.Start();
+        var port = ((System.Net.IPEndPoint)mine.LocalEndpoint).Port;
+        Assert.That(PortOwnership.IsListeningIn(port, [Environment.ProcessId]), Is.True);
+        using var other = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        try { Assert.That(PortOwnership.IsListeningIn(port, [other.Id]), Is.False); }
+        finally { other.Kill(); }
+        Assert.That(PortOwnership.IsListeningIn(FreePorts.Pick(1)[0], [Environment.ProcessId]), Is.Null, "nobody listens: cannot tell");
+    }
+
     private static async Task<string> ReadSharedAsync(string path)
     {
         await using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
