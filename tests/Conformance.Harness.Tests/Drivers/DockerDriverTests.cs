@@ -139,6 +139,41 @@ public class DockerDriverTests
     }
 
     [Test]
+    public async Task A_missing_image_is_built_with_the_definitions_build_command_and_a_failing_build_says_why()
+    {
+        var r = Reference();
+        var tag = $"conformance/reference-buildtest:{Environment.ProcessId}";
+        var d = AgentDefinition.Parse($$$"""
+            {"name": "buildtest", "docker": {"image": "{{{tag}}}", "build": "docker tag {{{r.Docker!.Image}}} {{{tag}}}",
+             "args": ["agent", "--port", "{port}", "--backchannel-port", "{backchannel_port}"]}}
+            """, r.Directory, r.RepoRoot);
+        try
+        {
+            Assert.That(await _engine.InspectImageAsync(tag), Is.Null);
+            await using (var driver = new DockerDriver(d, Launch()))
+            {
+                await driver.StartAsync();
+                Assert.That(driver.BuildTime, Is.Not.Null, "the image was built");
+                Assert.That(await driver.Backchannel.IsActiveAsync(), Is.True);
+            }
+            Assert.That(await _engine.InspectImageAsync(tag), Is.Not.Null);
+        }
+        finally
+        {
+            DriverTestSupport.Run("docker", $"rmi {tag}", TimeSpan.FromSeconds(60));
+        }
+
+        var failing = AgentDefinition.Parse("""
+            {"name": "buildfails", "docker": {"image": "conformance/never-built:x", "build": "echo 'base image missing' >&2; exit 4"}}
+            """, r.Directory, r.RepoRoot);
+        var bad = new DockerDriver(failing, Launch());
+        var e = await Assert.ThrowsAsync<AgentStartException>(() => bad.StartAsync());
+        Assert.That(e!.Message, Does.Contain("building image conformance/never-built:x failed (exit code 4)").And.Contain("base image missing"));
+        Assert.That(await ContainersOfRun(bad.RunId), Is.Empty);
+        await bad.DisposeAsync();
+    }
+
+    [Test]
     public async Task The_sweep_removes_containers_of_dead_harness_processes_and_keeps_live_ones()
     {
         // A harness process that has exited: its pid is free (a pid of a process we started and reaped).
