@@ -146,6 +146,10 @@ internal static class TheirDids
                     return (await agent.Resolver.ResolveAsync(did, ct), null);
             }
         }
+        catch (DidException e) when (kind == DidKind.Legacy && attached == null && did.StartsWith("did:sov:", StringComparison.Ordinal))
+        {
+            throw new Rejection(DidExchangeProblems.UnsupportedDidMethod, $"did:sov is accepted only with did_doc~attach (this agent reads no ledger): {e.Message}");
+        }
         catch (DidException e)
         {
             throw new Rejection(DidExchangeProblems.InvalidDidDoc, e.Message);

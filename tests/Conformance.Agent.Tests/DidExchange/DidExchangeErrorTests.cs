@@ -140,6 +140,10 @@ public class DidExchangeErrorTests
             j => { j["did"] = StrangerPeer2(); return j; }));
         yield return Case(new RequestFault("recipient key of an unsupported type (P-256)", UnsupportedKeyType, "unqualified", true,
             j => RewriteService(j, s => s["recipientKeys"] = new JsonArray(P256DidKey))));
+        yield return Case(new RequestFault("X25519 recipient key with no Ed25519 partner", UnsupportedKeyType, "unqualified", true,
+            j => RewriteService(j, s => s["recipientKeys"] = new JsonArray(DidKey.FromX25519(new byte[32] { 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31 })))));
+        yield return Case(new RequestFault("did:sov without a document", UnsupportedDidMethod, "unqualified", true,
+            j => { j["did"] = "did:sov:" + Str(j["did"]); j.Remove("did_doc~attach"); return j; }));
         yield return Case(new RequestFault("endpoint of an unsupported protocol", UnsupportedEndpointProtocol, "unqualified", true,
             j => RewriteService(j, s => s["serviceEndpoint"] = "mqtt://broker.example:1883")));
         yield return Case(new RequestFault("DIDComm v2 service only", UnsupportedEndpointProtocol, "unqualified", true,
@@ -196,6 +200,24 @@ public class DidExchangeErrorTests
             Assert.That(bob.Agent.Store.Connections(), Is.Empty, "the responder kept nothing");
             Assert.That(bob.Agent.Store.GetInvitation(invitation.Id)!.UseCount, Is.Zero, "the invitation was not used up");
         });
+    }
+
+    [Test]
+    public async Task A_single_use_invitation_is_claimed_once()
+    {
+        await using var agents = new TestAgents();
+        var bob = await agents.StartAsync("Bob");
+        var acme = await agents.StartAsync("Acme");
+        var carol = await agents.StartAsync("Carol");
+        var invitation = await InvitationAsync(bob.Agent);
+        var a = await AcceptAsync(acme.Agent, invitation, V11);
+        await TestAgents.WaitForStateAsync(acme.Agent, a.Id, "completed");
+        var c = await AcceptAsync(carol.Agent, invitation, V11);
+        var report = await ProblemReportAsync(carol.Agent, c.Id);
+        Assert.That(ProblemReports.CodeOf(report), Is.EqualTo(RequestNotAccepted));
+        Assert.That(Str(report["~thread"]!["thid"]), Is.EqualTo(c.ThreadId));
+        Assert.That(carol.Agent.Store.GetConnection(c.Id)!.State, Is.EqualTo("request-sent"));
+        Assert.That(bob.Agent.Store.Connections(), Has.Count.EqualTo(1));
     }
 
     [Test]

@@ -282,6 +282,53 @@ public class DidExchangeFlowTests
     }
 
     [Test]
+    public async Task Explicit_invitation_naming_the_public_DID_as_its_service()
+    {
+        // AATH T003-RFC0023: "Bob sends an explicit invitation with a public DID".
+        await using var agents = new TestAgents();
+        var bob = await agents.StartAsync("Bob");
+        var acme = await agents.StartAsync("Acme");
+        var invitation = await InvitationAsync(bob.Agent, usePublicDid: true);
+        var publicDid = bob.Agent.PublicDid!;
+        var a = await AcceptAsync(acme.Agent, invitation, V11);
+        a = await TestAgents.WaitForStateAsync(acme.Agent, a.Id, "completed");
+        var b = await TestAgents.WaitForStateAsync(bob.Agent, (await ResponderRecordAsync(bob.Agent, () => a.ThreadId)).Id, "completed");
+        Assert.That(a.InvitationKey, Is.EqualTo(publicDid.Verkey), "the request went to the public DID's key");
+        Assert.That(b.ParentThreadId, Is.EqualTo(invitation.Id), "an explicit invitation: pthid is its @id");
+        Assert.That(b.InvitationId, Is.EqualTo(invitation.Id));
+    }
+
+    [Test]
+    public async Task X25519_recipient_key_is_mapped_to_the_Ed25519_key_it_derives_from()
+    {
+        // Credo's findMatchingEd25519Key: a document may name its X25519 key as the DIDComm v1 recipient.
+        await using var agents = new TestAgents();
+        var bob = await agents.StartAsync("Bob");
+        var acme = await agents.StartAsync("Acme", o => o.DidExchangeDidMethod = "unqualified");
+        acme.Agent.Misbehaviour.Add(new MisbehaviourRule("request", "recipient key given as the X25519 key")
+        {
+            Mutate = j =>
+            {
+                var doc = AttachedJson(j, "did_doc~attach");
+                var id = Str(doc["id"])!;
+                var ed = Conformance.Wire.Encoding.Base58.Decode(Str(doc["publicKey"]![0]!["publicKeyBase58"])!);
+                var x = Conformance.Wire.Crypto.Sodium.Ed25519PublicToX25519(ed);
+                doc["publicKey"]!.AsArray().Add(new JsonObject
+                {
+                    ["id"] = id + "#2", ["type"] = "X25519KeyAgreementKey2019", ["controller"] = id,
+                    ["publicKeyBase58"] = Conformance.Wire.Encoding.Base58.Encode(x),
+                });
+                doc["service"]![0]!["recipientKeys"] = new JsonArray(id + "#2");
+                return WithUnsignedDoc(j, doc);
+            },
+        });
+        var a = await AcceptAsync(acme.Agent, await InvitationAsync(bob.Agent), V11);
+        a = await TestAgents.WaitForStateAsync(acme.Agent, a.Id, "completed");
+        var b = await ResponderRecordAsync(bob.Agent, () => a.ThreadId);
+        Assert.That(b.TheirService!.RecipientKeys, Is.EqualTo(new[] { a.MyVerkey }));
+    }
+
+    [Test]
     public async Task Request_to_a_public_DID_in_manual_mode_is_sent_and_waits_for_the_responder()
     {
         await using var agents = new TestAgents();

@@ -21,7 +21,7 @@ internal static class DidExchangeKit
     /// and did:key recipient key, stored as an <see cref="InvitationRecord"/> directly.
     /// </summary>
     public static async Task<InvitationRecord> InvitationAsync(ReferenceAgent inviter, string[]? handshakes = null, bool multiUse = false,
-        DateTimeOffset? expiresAt = null, bool? autoAccept = null)
+        DateTimeOffset? expiresAt = null, bool? autoAccept = null, bool usePublicDid = false)
     {
         handshakes ??= [V11];
         try
@@ -32,11 +32,13 @@ internal static class DidExchangeKit
                 MultiUse = multiUse,
                 ExpiresAt = expiresAt,
                 AutoAccept = autoAccept,
+                UsePublicDid = usePublicDid,
             });
         }
         catch (NotImplementedException)
         {
-            var key = inviter.Wallet.CreateKey();
+            var publicDid = usePublicDid ? inviter.DidExchange.EnsurePublicDid() : null;
+            var key = publicDid == null ? inviter.Wallet.CreateKey() : null;
             var id = inviter.NewId();
             var invitation = new JsonObject
             {
@@ -45,11 +47,11 @@ internal static class DidExchangeKit
                 ["label"] = inviter.Options.Label,
                 ["accept"] = new JsonArray("didcomm/aip1", "didcomm/aip2;env=rfc19"),
                 ["handshake_protocols"] = new JsonArray(handshakes.Select(h => (JsonNode)h).ToArray()),
-                ["services"] = new JsonArray(new JsonObject
+                ["services"] = publicDid != null ? new JsonArray(publicDid.Did) : new JsonArray(new JsonObject
                 {
                     ["id"] = "#inline",
                     ["type"] = "did-communication",
-                    ["recipientKeys"] = new JsonArray(DidKey.FromVerkey(key.Verkey)),
+                    ["recipientKeys"] = new JsonArray(DidKey.FromVerkey(key!.Verkey)),
                     ["routingKeys"] = new JsonArray(),
                     ["serviceEndpoint"] = inviter.Endpoint,
                 }),
@@ -58,7 +60,7 @@ internal static class DidExchangeKit
             {
                 Id = id,
                 Invitation = invitation,
-                RecipientKey = key.Verkey,
+                RecipientKey = publicDid?.Verkey ?? key!.Verkey,
                 MultiUse = multiUse,
                 ExpiresAt = expiresAt,
                 AutoAccept = autoAccept,
