@@ -62,10 +62,10 @@ public sealed partial class DidExchangeProtocol : IProtocolHandler
         switch (m.Type.Name)
         {
             case "request":
-                await HandleRequestAsync(inbound, ct);
+                await Guarded(HandleRequestAsync, inbound, DidExchangeProblems.RequestProcessingError, ct);
                 break;
             case "response":
-                await HandleResponseAsync(inbound, ct);
+                await Guarded(HandleResponseAsync, inbound, DidExchangeProblems.ResponseProcessingError, ct);
                 break;
             case "complete":
                 HandleComplete(inbound);
@@ -76,6 +76,28 @@ public sealed partial class DidExchangeProtocol : IProtocolHandler
             default:
                 throw new ProblemReportException("notification/1.0", "unsupported-message-type",
                     $"didexchange has no message '{m.Type.Name}' (request, response, complete, problem_report)", m.ThreadId);
+        }
+    }
+
+    /// <summary>
+    /// RFC 0023 §"Request Processing Error" / §"Response Processing Error": "unknown processing error" — the other side
+    /// "should [resend] as-is". What went wrong goes to the debug log only.
+    /// </summary>
+    private async Task Guarded(Func<InboundMessage, CancellationToken, Task> handler, InboundMessage inbound, string code, CancellationToken ct)
+    {
+        try
+        {
+            await handler(inbound, ct);
+        }
+        catch (Exception e) when (e is not (ProblemReportException or OperationCanceledException))
+        {
+            _agent.Debug($"didexchange: {inbound.Message.Type.Name} {inbound.Message.Id} failed: {e}");
+            var m = inbound.Message;
+            var record = m.Thread?.Thid is { } t ? _agent.Store.FindConnection(c => c.ThreadId == t && IsDidExchange(c)) : null;
+            var replyTo = record == null && m.Type.Name == "request" ? await ReplyServiceAsync(inbound, ct) : null;
+            throw new ProblemReportException(DidExchangeMessages.Family(DidExchangeMessages.ReplyMinor(m.Type.Minor)), code,
+                $"unknown processing error while handling the {m.Type.Name}; it may be resent as-is", m.ThreadId, m.ParentThreadId ?? record?.ParentThreadId, record)
+            { ReplyTo = replyTo };
         }
     }
 

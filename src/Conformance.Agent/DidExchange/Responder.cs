@@ -34,7 +34,9 @@ public sealed partial class DidExchangeProtocol
         ProblemReportException Known(ConnectionRecord c) => new(family, RequestNotAccepted, c.State switch
         {
             "completed" => $"{AlreadyCompleted}: the exchange on thread {thid} is completed (RFC 0023: completed is a terminal state)",
-            "abandoned" => $"{ExpiredInvitation}: the exchange on thread {thid} was abandoned by this agent",
+            // "If the requester or responder wishes to retract the messages they sent, they record so locally and
+            // return a request_not_accepted or response_not_accepted error when the other party sends a request or response."
+            "abandoned" => $"the exchange on thread {thid} was abandoned by this agent",
             _ => $"{DuplicateMessage}: a request on thread {thid} was already received (state {c.State})",
         }, thid, pthid, c);
 
@@ -74,6 +76,10 @@ public sealed partial class DidExchangeProtocol
             if (!OffersDidExchange(invitation))
                 throw new ProblemReportException(family, RequestNotAccepted,
                     $"invitation {pthid} does not offer didexchange (handshake_protocols: [{string.Join(", ", HandshakesOf(invitation))}])", thid, pthid) { ReplyTo = replyTo };
+            // "The request message is encoded ... using the recipientKeys present in the invitation."
+            var keys = InvitationKeys(invitation);
+            if (keys.Count > 0 && !keys.Contains(inbound.RecipientVerkey))
+                throw Reject(MissingInvitationReference, $"the request names invitation {pthid} but was encrypted to {inbound.RecipientVerkey}, which is not a key of that invitation");
             invitationId = invitation.Id;
         }
 
@@ -288,6 +294,29 @@ public sealed partial class DidExchangeProtocol
 
     private static bool OffersDidExchange(InvitationRecord invitation) =>
         invitation.Kind != "connections" && HandshakesOf(invitation).Any(h => DidExchangeMessages.HandshakeMinor(h) != null);
+
+    /// <summary>The verkeys an invitation told the requester to encrypt to: inline recipientKeys, and the keys of DIDs it names (resolved locally).</summary>
+    private HashSet<string> InvitationKeys(InvitationRecord invitation)
+    {
+        var keys = new HashSet<string>();
+        if (invitation.RecipientKey.Length > 0) keys.Add(invitation.RecipientKey);
+        foreach (var entry in TheirDids.Items(invitation.Invitation, "services"))
+        {
+            try
+            {
+                if (entry is JsonObject inline)
+                    foreach (var k in TheirDids.Items(inline, "recipientKeys").Select(TheirDids.Str).OfType<string>())
+                        keys.Add(Wire.Envelopes.Rfc0094.ToVerkey(k));
+                else if (TheirDids.Str(entry) is { } did)
+                {
+                    if (_agent.PublicDid is { } pd && DidResolver.DidOf(did) == pd.Did) keys.Add(pd.Verkey);
+                    else foreach (var m in _agent.Resolver.Resolve(did).VerificationMethods) keys.Add(m.Verkey);
+                }
+            }
+            catch (Exception e) when (e is DidException or Wire.Envelopes.EnvelopeException) { /* an entry this agent cannot read names no key */ }
+        }
+        return keys;
+    }
 
     private static HashSet<string> ServiceIds(JsonObject document)
     {

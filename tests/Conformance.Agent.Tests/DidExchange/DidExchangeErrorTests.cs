@@ -203,6 +203,48 @@ public class DidExchangeErrorTests
     }
 
     [Test]
+    public async Task A_request_naming_one_invitation_but_encrypted_to_another_is_not_accepted()
+    {
+        await using var agents = new TestAgents();
+        var bob = await agents.StartAsync("Bob");
+        var acme = await agents.StartAsync("Acme");
+        var named = await InvitationAsync(bob.Agent);
+        var other = await InvitationAsync(bob.Agent);
+        // The @id of one invitation with the service (key) of the other.
+        var spliced = (JsonObject)other.Invitation.DeepClone();
+        spliced["@id"] = named.Id;
+        var a = await acme.Agent.DidExchange.StartFromOobAsync(spliced, V11, new OutOfBand.OobReceiveOptions());
+        var report = await ProblemReportAsync(acme.Agent, a.Id);
+        Assert.That(ProblemReports.CodeOf(report), Is.EqualTo(RequestNotAccepted));
+        Assert.That(Str(report["explain"]), Does.StartWith(MissingInvitationReference).And.Contain(other.RecipientKey));
+        Assert.That(bob.Agent.Store.Connections(), Is.Empty);
+    }
+
+    [Test]
+    public async Task An_unexpected_failure_is_a_request_processing_error_without_internals()
+    {
+        await using var agents = new TestAgents();
+        var bob = await agents.StartAsync("Bob");
+        var acme = await agents.StartAsync("Acme", host: Edge);
+        bob.Agent.Resolver.Add(new ThrowingResolver());
+        acme.Agent.Misbehaviour.Add(new MisbehaviourRule("request", "a DID whose resolver fails unexpectedly")
+        {
+            Mutate = j => { j["did"] = "did:boom:1"; return j; },
+        });
+        var a = await AcceptAsync(acme.Agent, await InvitationAsync(bob.Agent), V11);
+        var report = await ProblemReportAsync(acme.Agent, a.Id);
+        Assert.That(ProblemReports.CodeOf(report), Is.EqualTo(RequestProcessingError));
+        Assert.That(Str(report["explain"]), Does.Contain("unknown processing error").And.Not.Contain("secret internals"));
+        Assert.That(Str(report["~thread"]!["thid"]), Is.EqualTo(a.ThreadId));
+    }
+
+    private sealed class ThrowingResolver : IDidResolver
+    {
+        public bool CanResolve(string did) => did.StartsWith("did:boom:");
+        public ValueTask<DidDocument> ResolveAsync(string did, CancellationToken ct = default) => throw new InvalidOperationException("secret internals");
+    }
+
+    [Test]
     public async Task A_single_use_invitation_is_claimed_once()
     {
         await using var agents = new TestAgents();
