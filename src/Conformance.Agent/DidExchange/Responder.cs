@@ -104,12 +104,10 @@ public sealed partial class DidExchangeProtocol
         lock (_gate)
         {
             if (FindByThread(thid, ConnectionRole.Inviter) is { } raced) throw Known(raced);
-            if (invitation != null)
-            {
-                // Counts the use; refuses unknown, expired and consumed single-use invitations.
-                try { invitation = _agent.OutOfBand.ClaimInvitation(pthid, family, m.Id, their.Service); }
-                catch (ProblemReportException p) { throw new ProblemReportException(p.Family, p.Code, p.Explain, thid, pthid) { ReplyTo = p.ReplyTo ?? their.Service }; }
-            }
+            // Counts the use; refuses unknown, expired and consumed single-use invitations. An implicit invitation
+            // (the public DID) is a standing multi-use invitation that out-of-band keeps a record of too.
+            try { invitation = _agent.OutOfBand.ClaimInvitation(pthid, family, m.Id, their.Service); }
+            catch (ProblemReportException p) { throw new ProblemReportException(p.Family, p.Code, p.Explain, thid, pthid) { ReplyTo = p.ReplyTo ?? their.Service }; }
             // The out-of-band protocol may have made the record when it sent the invitation (state invitation-sent).
             var pending = invitation?.ConnectionId is { } cid && _agent.Store.GetConnection(cid) is { ThreadId: null, State: "invitation-sent" or "start" } p0 ? p0 : null;
             record = pending ?? NewRecord(ConnectionRole.Inviter, minor);
@@ -201,7 +199,8 @@ public sealed partial class DidExchangeProtocol
     /// RFC 0023 §3: "Receipt of the message puts the responder into the completed state." "The pthid is required in
     /// this message, and must be identical to the pthid used in the request message."
     /// A complete on an existing connection that names one of this agent's invitations in pthid, on no pending
-    /// thread, is a reuse of that connection (the 0023-draft style that preceded RFC 0434 handshake-reuse).
+    /// thread, is a reuse of that connection (the 0023-draft style that preceded RFC 0434 handshake-reuse), handed to
+    /// <see cref="OutOfBand.OutOfBandProtocol.RecordReuse"/>.
     /// </summary>
     private void HandleComplete(InboundMessage inbound)
     {
@@ -213,11 +212,12 @@ public sealed partial class DidExchangeProtocol
 
         if (record == null)
         {
-            if (inbound.Connection is { } existing && pthid != null && _agent.Store.GetInvitation(pthid) != null)
+            if (inbound.Connection is { } existing && pthid != null &&
+                (_agent.Store.GetInvitation(pthid) != null || (_agent.PublicDid is { } pd && DidResolver.DidOf(pthid) == pd.Did)))
             {
-                // TODO(oob): call _agent.OutOfBand.RecordReuse(existing, pthid) once the out-of-band branch adds it
-                // (it counts the invitation's use and links it to the connection).
-                _agent.Emit(new AgentEvent(AgentEvent.ReuseAccepted, existing.Id, thid, m.Json));
+                // Out-of-band keeps the books: counts the use, links the invitation to the connection, emits
+                // ReuseAccepted — or refuses (unknown, expired, used up) with an out-of-band problem report.
+                _agent.OutOfBand.RecordReuse(existing, pthid);
                 return;
             }
             throw new ProblemReportException(family, CompleteNotAccepted,

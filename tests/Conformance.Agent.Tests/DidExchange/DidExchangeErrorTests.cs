@@ -213,7 +213,7 @@ public class DidExchangeErrorTests
         // The @id of one invitation with the service (key) of the other.
         var spliced = (JsonObject)other.Invitation.DeepClone();
         spliced["@id"] = named.Id;
-        var a = await acme.Agent.DidExchange.StartFromOobAsync(spliced, V11, new OutOfBand.OobReceiveOptions());
+        var a = await acme.Agent.DidExchange.StartFromOobAsync(spliced, V11, new Conformance.Agent.OutOfBand.OobReceiveOptions());
         var report = await ProblemReportAsync(acme.Agent, a.Id);
         Assert.That(ProblemReports.CodeOf(report), Is.EqualTo(RequestNotAccepted));
         Assert.That(Str(report["explain"]), Does.StartWith(MissingInvitationReference).And.Contain(other.RecipientKey));

@@ -433,11 +433,12 @@ public class DidExchangeFlowTests
         var b = await TestAgents.WaitForStateAsync(bob.Agent, (await ResponderRecordAsync(bob.Agent, () => a.ThreadId)).Id, "completed");
 
         var second = await InvitationAsync(bob.Agent);
-        var thid = await acme.Agent.DidExchange.SendReuseCompleteAsync(a, second.Id);
+        await acme.Agent.DidExchange.SendReuseCompleteAsync(a, second.Id);
         var reuse = await TestAgents.WaitForAsync(() => agents.Events.FirstOrDefault(e => e.Agent == "Bob" && e.Event.Kind == AgentEvent.ReuseAccepted).Event,
             "Bob to accept the reuse");
         Assert.That(reuse.ConnectionId, Is.EqualTo(b.Id));
-        Assert.That(reuse.ThreadId, Is.EqualTo(thid));
+        Assert.That(reuse.ThreadId, Is.EqualTo(second.Id), "out-of-band announces the reuse under the invitation's id");
+        Assert.That(bob.Agent.Store.GetInvitation(second.Id)!.UseCount, Is.EqualTo(1), "the reuse counts as the invitation's use");
         Assert.That(bob.Agent.Store.FindConnections(x => x.Role == ConnectionRole.Inviter), Has.Count.EqualTo(1), "no new connection");
         Assert.That(bob.Agent.Store.GetConnection(b.Id)!.State, Is.EqualTo("completed"));
     }

@@ -24,6 +24,7 @@ internal static class DidExchangeKit
         DateTimeOffset? expiresAt = null, bool? autoAccept = null, bool usePublicDid = false)
     {
         handshakes ??= [V11];
+        if (usePublicDid) inviter.DidExchange.EnsurePublicDid();
         try
         {
             return await inviter.OutOfBand.CreateInvitationAsync(new OobInvitationOptions
