@@ -68,11 +68,15 @@ public sealed partial class DidExchangeProtocol
         }
         else
         {
-            // "When a request responds to an explicit invitation, its ~thread.pthid MUST be equal to the @id property of the invitation"
-            invitation = _agent.Store.GetInvitation(pthid)
-                         ?? throw Reject(MissingInvitationReference, $"~thread.pthid {pthid} is the @id of no invitation of this agent");
-            if (invitation.ExpiresAt is { } expires && expires <= _agent.Clock.Now())
-                throw Reject(ExpiredInvitation, $"invitation {pthid} expired at {expires:O}");
+            // "When a request responds to an explicit invitation, its ~thread.pthid MUST be equal to the @id property
+            // of the invitation". Unknown, expired and used-up invitations are refused by the out-of-band protocol's
+            // ClaimInvitation below ("Missing reference to invitation", "Expired Invitation"), after the DID checks,
+            // so that a request that fails those does not use the invitation up.
+            invitation = _agent.Store.GetInvitation(pthid);
+            invitationId = pthid;
+        }
+        if (invitation != null)
+        {
             if (!OffersDidExchange(invitation))
                 throw new ProblemReportException(family, RequestNotAccepted,
                     $"invitation {pthid} does not offer didexchange (handshake_protocols: [{string.Join(", ", HandshakesOf(invitation))}])", thid, pthid) { ReplyTo = replyTo };
@@ -80,7 +84,6 @@ public sealed partial class DidExchangeProtocol
             var keys = InvitationKeys(invitation);
             if (keys.Count > 0 && !keys.Contains(inbound.RecipientVerkey))
                 throw Reject(MissingInvitationReference, $"the request names invitation {pthid} but was encrypted to {inbound.RecipientVerkey}, which is not a key of that invitation");
-            invitationId = invitation.Id;
         }
 
         TheirDid their;
