@@ -15,62 +15,19 @@ internal static class DidExchangeKit
     public const string V10 = "https://didcomm.org/didexchange/1.0";
     public const string V11 = "https://didcomm.org/didexchange/1.1";
 
-    /// <summary>
-    /// An out-of-band invitation of <paramref name="inviter"/>: through agent.OutOfBand when that is implemented,
-    /// otherwise (out-of-band being built in parallel) an RFC 0434 invitation with an inline did-communication service
-    /// and did:key recipient key, stored as an <see cref="InvitationRecord"/> directly.
-    /// </summary>
-    public static async Task<InvitationRecord> InvitationAsync(ReferenceAgent inviter, string[]? handshakes = null, bool multiUse = false,
+    /// <summary>An out-of-band invitation of <paramref name="inviter"/> (RFC 0434, made by agent.OutOfBand).</summary>
+    public static Task<InvitationRecord> InvitationAsync(ReferenceAgent inviter, string[]? handshakes = null, bool multiUse = false,
         DateTimeOffset? expiresAt = null, bool? autoAccept = null, bool usePublicDid = false)
     {
-        handshakes ??= [V11];
         if (usePublicDid) inviter.DidExchange.EnsurePublicDid();
-        try
+        return inviter.OutOfBand.CreateInvitationAsync(new OobInvitationOptions
         {
-            return await inviter.OutOfBand.CreateInvitationAsync(new OobInvitationOptions
-            {
-                HandshakeProtocols = [.. handshakes],
-                MultiUse = multiUse,
-                ExpiresAt = expiresAt,
-                AutoAccept = autoAccept,
-                UsePublicDid = usePublicDid,
-            });
-        }
-        catch (NotImplementedException)
-        {
-            var publicDid = usePublicDid ? inviter.DidExchange.EnsurePublicDid() : null;
-            var key = publicDid == null ? inviter.Wallet.CreateKey() : null;
-            var id = inviter.NewId();
-            var invitation = new JsonObject
-            {
-                ["@type"] = "https://didcomm.org/out-of-band/1.1/invitation",
-                ["@id"] = id,
-                ["label"] = inviter.Options.Label,
-                ["accept"] = new JsonArray("didcomm/aip1", "didcomm/aip2;env=rfc19"),
-                ["handshake_protocols"] = new JsonArray(handshakes.Select(h => (JsonNode)h).ToArray()),
-                ["services"] = publicDid != null ? new JsonArray(publicDid.Did) : new JsonArray(new JsonObject
-                {
-                    ["id"] = "#inline",
-                    ["type"] = "did-communication",
-                    ["recipientKeys"] = new JsonArray(DidKey.FromVerkey(key!.Verkey)),
-                    ["routingKeys"] = new JsonArray(),
-                    ["serviceEndpoint"] = inviter.Endpoint,
-                }),
-            };
-            var record = new InvitationRecord
-            {
-                Id = id,
-                Invitation = invitation,
-                RecipientKey = publicDid?.Verkey ?? key!.Verkey,
-                MultiUse = multiUse,
-                ExpiresAt = expiresAt,
-                AutoAccept = autoAccept,
-                HandshakeProtocols = [.. handshakes],
-                CreatedAt = inviter.Clock.Now(),
-            };
-            inviter.Store.Save(record);
-            return record;
-        }
+            HandshakeProtocols = [.. handshakes ?? [V11]],
+            MultiUse = multiUse,
+            ExpiresAt = expiresAt,
+            AutoAccept = autoAccept,
+            UsePublicDid = usePublicDid,
+        });
     }
 
     /// <summary>The requester side of an explicit invitation, as the out-of-band protocol hands it over.</summary>
