@@ -128,6 +128,7 @@ public static class AgentVerbs
                 AdvertiseHttp = a.AdvertiseHttp,
                 AdvertiseWs = a.AdvertiseWs,
                 NoInbound = a.NoInbound,
+                PublicDid = true,
             }, stop);
         }
         catch (Exception e) when (e is IOException or SocketException or InvalidOperationException or OperationCanceledException)
