@@ -142,7 +142,9 @@ export function createBackchannel({ agent, label, listening, logger }) {
 
   async function routingFor(mediatorConnectionId) {
     if (!mediatorConnectionId) return undefined
-    const mediation = await didcomm.mediationRecipient.findByConnectionId(mediatorConnectionId)
+    const { connection } = await resolve(mediatorConnectionId).catch(() => ({ connection: null }))
+    if (!connection) throw badRequest(`mediator_connection_id ${mediatorConnectionId}: no such connection`)
+    const mediation = await didcomm.mediationRecipient.findByConnectionId(connection.id)
     if (!mediation) throw badRequest(`no mediation record for connection ${mediatorConnectionId}`)
     if (mediation.state !== 'granted') throw badRequest(`mediation on connection ${mediatorConnectionId} is ${mediation.state}, not granted`)
     return didcomm.mediationRecipient.getRouting({ mediatorId: mediation.id })
