@@ -29,9 +29,12 @@ public static class CaseRunner
                 : Grade.PASS;
             if (c.Checks.Count == 0) result.Reason = "the case checked nothing";
         }
-        catch (CaseFailedException)
+        catch (CaseFailedException e)
         {
             result.Grade = Grade.FAIL;
+            // A step that could not go on (e.g. a backchannel answer without a connection_id) records itself.
+            if (!c.Checks.Any(k => k.Grade == Grade.FAIL))
+                c.Checks.Add(new Check(e.Message, Level.MUST, false, null, null));
         }
         catch (UnsupportedException u)
         {
