@@ -94,14 +94,20 @@ public static class Rfc0211Mediator
         return (link, Flows.OptStr(request, "@id")!);
     }
 
+    /// <summary>"Bob grants the mediation request": through the backchannel, unless the mediator already granted on its own.</summary>
+    private static async Task GrantUnlessGrantedAsync(CaseContext c, Link link)
+    {
+        if (await Mediations.AutMediationStateAsync(c, link.AutConnectionId) != "granted")
+            await c.Backchannel.MediationSendGrantAsync(link.AutConnectionId);
+    }
+
     [Case("RFC0211-MEDIATOR-001",
         "Mediation Grant: a route grant through the mediator; endpoint: the endpoint reported to mediation client connections; routing_keys: list of keys in intended routing order.",
         Aath = "T001-RFC0211 (Bob grants the mediation request from Acme; didexchange)")]
     public static async Task Mediator_grants_with_endpoint_and_routing_keys(CaseContext c)
     {
         var (link, requestId) = await PeerRequests(c, "didexchange");
-        if (await Mediations.AutMediationStateAsync(c, link.AutConnectionId) != "granted")
-            await c.Backchannel.MediationSendGrantAsync(link.AutConnectionId);
+        await GrantUnlessGrantedAsync(c, link);
         var grant = await Flows.ExpectFromAutAsync(c, "mediate-grant", "The mediator sends mediate-grant.");
         c.Must("mediate-grant threads to the request (~thread.thid).", Flows.ThreadId(grant) == requestId, requestId, Flows.ThreadId(grant));
         c.Must("mediate-grant carries an endpoint.", Flows.OptStr(grant, "endpoint") is { Length: > 0 }, "endpoint", grant.ToJsonString());
@@ -113,8 +119,7 @@ public static class Rfc0211Mediator
     public static async Task Mediator_grants_over_0160(CaseContext c)
     {
         var (link, _) = await PeerRequests(c, "0160");
-        if (await Mediations.AutMediationStateAsync(c, link.AutConnectionId) != "granted")
-            await c.Backchannel.MediationSendGrantAsync(link.AutConnectionId);
+        await GrantUnlessGrantedAsync(c, link);
         await Flows.ExpectFromAutAsync(c, "mediate-grant", "The mediator sends mediate-grant.");
     }
 
@@ -137,8 +142,7 @@ public static class Rfc0211Mediator
     public static async Task Mediator_answers_keylist_update(CaseContext c)
     {
         var (link, _) = await PeerRequests(c, "didexchange");
-        if (await Mediations.AutMediationStateAsync(c, link.AutConnectionId) != "granted")
-            await c.Backchannel.MediationSendGrantAsync(link.AutConnectionId);
+        await GrantUnlessGrantedAsync(c, link);
         await Flows.ExpectFromAutAsync(c, "mediate-grant", "The mediator grants.");
         var key = link.Peer.Agent.Wallet.CreateKey();
         await link.Peer.Agent.Mediation.KeylistUpdateAsync(link.PeerConnectionId, [key.Verkey], []);
@@ -155,8 +159,7 @@ public static class Rfc0211Mediator
     public static async Task Mediator_answers_keylist_query(CaseContext c)
     {
         var (link, _) = await PeerRequests(c, "didexchange");
-        if (await Mediations.AutMediationStateAsync(c, link.AutConnectionId) != "granted")
-            await c.Backchannel.MediationSendGrantAsync(link.AutConnectionId);
+        await GrantUnlessGrantedAsync(c, link);
         await Flows.ExpectFromAutAsync(c, "mediate-grant", "The mediator grants.");
         var key = link.Peer.Agent.Wallet.CreateKey();
         await link.Peer.Agent.Mediation.KeylistUpdateAsync(link.PeerConnectionId, [key.Verkey], []);
