@@ -1,0 +1,278 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Conformance.Wire.Crypto;
+using Conformance.Wire.DidComm2;
+
+namespace Conformance.Mediator;
+
+/// <summary>Settings of <see cref="MediatorBench"/>.</summary>
+public sealed class MediatorBenchOptions
+{
+    public int Senders { get; set; } = 4;
+    public int Recipients { get; set; } = 4;
+    public int Messages { get; set; } = 20_000;
+    public int Runs { get; set; } = 3;
+    /// <summary>Forwards each sender keeps in flight (HTTP requests awaiting their 202).</summary>
+    public int Window { get; set; } = 32;
+    /// <summary>Size of each inner plaintext body (bytes of text).</summary>
+    public int PayloadBytes { get; set; } = 200;
+    public ContentAlg Enc { get; set; } = ContentAlg.XC20P;
+    public bool InMemory { get; set; }
+    public bool SynchronousFull { get; set; } = true;
+    /// <summary>Recipients acknowledge (messages-received) once this many deliveries are pending, or every 20 ms.</summary>
+    public int AckBatch { get; set; } = 256;
+}
+
+/// <summary>One run's figures.</summary>
+public sealed record MediatorBenchRun(int Messages, TimeSpan Elapsed, double MessagesPerSecond, double P50Ms, double P99Ms, long Acked, long Errors, long LeftInQueue);
+
+/// <summary>
+/// The end-to-end mediator benchmark: S senders POST <c>forward</c>s (anoncrypted to the mediator with
+/// <see cref="MediatorBenchOptions.Enc"/>, each carrying an inner envelope anoncrypted to its final recipient) to R
+/// recipients that are connected over WebSocket with live delivery on and acknowledge what they receive with
+/// messages-received. The mediator runs in this process with a fresh SQLite database (WAL, synchronous=FULL unless told
+/// otherwise) per run.
+/// <para>What is timed: from the first POST to the moment the last message has been received by its recipient AND every
+/// acknowledgement has been committed (the queue is empty again). Senders' envelopes are built before the clock starts
+/// (client-side encryption is the clients' cost, not the mediator's); everything the mediator does — HTTP, outer
+/// decrypt, replay check, group commit, live push (authcrypt per batch), the recipients' decrypt of each delivery, and
+/// the acknowledgements — is inside. Latency is per message, from its POST to its arrival at the recipient.</para>
+/// </summary>
+public static class MediatorBench
+{
+    public const string Usage = "usage: conformance bench mediator [--senders S] [--recipients R] [--messages M] [--runs K] [--window W] [--payload BYTES] [--enc xc20p|a256gcm] [--memory] [--sync full|normal]";
+
+    public static MediatorBenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new MediatorBenchOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var a = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new UsageException($"{a} needs a value; {Usage}");
+            int Positive()
+            {
+                var v = Value();
+                return int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
+                    : throw new UsageException($"{a}: '{v}' is not a positive integer");
+            }
+            switch (a)
+            {
+                case "--senders": o.Senders = Positive(); break;
+                case "--recipients": o.Recipients = Positive(); break;
+                case "--messages": o.Messages = Positive(); break;
+                case "--runs": o.Runs = Positive(); break;
+                case "--window": o.Window = Positive(); break;
+                case "--payload": o.PayloadBytes = Positive(); break;
+                case "--ack-batch": o.AckBatch = Positive(); break;
+                case "--enc":
+                    o.Enc = Value() switch
+                    {
+                        "xc20p" or "XC20P" => ContentAlg.XC20P,
+                        "a256gcm" or "A256GCM" => ContentAlg.A256Gcm,
+                        "a256cbc-hs512" or "A256CBC-HS512" => ContentAlg.A256CbcHs512,
+                        var s => throw new UsageException($"--enc: '{s}' is not xc20p, a256gcm or a256cbc-hs512"),
+                    };
+                    break;
+                case "--memory": o.InMemory = true; break;
+                case "--sync":
+                    o.SynchronousFull = Value() switch
+                    {
+                        "full" => true,
+                        "normal" => false,
+                        var s => throw new UsageException($"--sync: '{s}' is neither full nor normal"),
+                    };
+                    break;
+                case "-h" or "--help": throw new UsageException(Usage);
+                default: throw new UsageException($"unknown option '{a}'; {Usage}");
+            }
+        }
+        return o;
+    }
+
+    /// <summary>Runs the bench, writing one line per run and a final summary line ending in "N msgs/s". Returns the
+    /// median run (by throughput).</summary>
+    public static async Task<MediatorBenchRun> RunAsync(MediatorBenchOptions o, TextWriter output, CancellationToken ct = default)
+    {
+        var store = o.InMemory ? "memory" : $"sqlite WAL synchronous={(o.SynchronousFull ? "FULL" : "NORMAL")}";
+        output.WriteLine($"mediator bench: {o.Senders} senders x {o.Window} in flight -> {o.Recipients} live WebSocket recipients, " +
+                         $"{o.Messages} messages/run, forwards anoncrypt {ContentEncryption.Name(o.Enc)}, {store}, {Environment.ProcessorCount} cores");
+        var runs = new List<MediatorBenchRun>();
+        for (var k = 1; k <= o.Runs; k++)
+        {
+            var r = await RunOnceAsync(o, ct);
+            runs.Add(r);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"run {k}/{o.Runs}: {r.Messages} msgs in {r.Elapsed.TotalSeconds:0.000} s = {r.MessagesPerSecond:0} msgs/s, p50 {r.P50Ms:0.0} ms, p99 {r.P99Ms:0.0} ms, acked {r.Acked}, errors {r.Errors}, left in queue {r.LeftInQueue}"));
+            output.Flush();
+        }
+        var median = runs.OrderBy(r => r.MessagesPerSecond).ElementAt(runs.Count / 2);
+        var rssMb = PeakRssBytes() / (1024.0 * 1024.0);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"mediator bench median of {runs.Count}: p50 {median.P50Ms:0.0} ms, p99 {median.P99Ms:0.0} ms, peak RSS {rssMb:0} MB (whole bench process), {median.MessagesPerSecond:0} msgs/s"));
+        return median;
+    }
+
+    private sealed class Recipient
+    {
+        public required V2Client Client;
+        public required V2Socket Socket;
+        public readonly ConcurrentQueue<string> ToAck = new();
+        public Task? Reader, Acker;
+    }
+
+    private static async Task<MediatorBenchRun> RunOnceAsync(MediatorBenchOptions o, CancellationToken ct)
+    {
+        var entropy = Entropy.System;
+        var hostOptions = new MediatorOptions { InMemory = o.InMemory, Sqlite = new SqliteStoreOptions { SynchronousFull = o.SynchronousFull } };
+        await using var host = await MediatorHost.StartAsync(hostOptions, ct);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = o.Senders * o.Window + o.Recipients + 8, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        {
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+
+        // Recipients: mediation, keylist, WebSocket, live mode.
+        var recipients = new Recipient[o.Recipients];
+        for (var i = 0; i < recipients.Length; i++)
+        {
+            var c = new V2Client(host.Did, new V2ClientOptions { Http = http, Entropy = entropy });
+            await c.RequestMediationAsync(ct);
+            await c.AddKeysAsync(c.Did);
+            var s = await c.ConnectAsync(ct);
+            var st = await s.SetLiveDeliveryAsync(true);
+            if (!st.LiveDelivery) throw new InvalidOperationException("live delivery did not turn on");
+            recipients[i] = new Recipient { Client = c, Socket = s };
+        }
+
+        // Envelopes, built before the clock starts.
+        var senders = Enumerable.Range(0, o.Senders).Select(_ => new V2Client(host.Did, new V2ClientOptions { Http = http, Entropy = entropy })).ToArray();
+        var payload = new string('x', o.PayloadBytes);
+        var forwards = new string[o.Messages];
+        var index = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        Parallel.For(0, o.Messages, new ParallelOptions { CancellationToken = ct }, i =>
+        {
+            var r = recipients[i % recipients.Length].Client;
+            var sender = senders[i % senders.Length];
+            var inner = new V2Message
+            {
+                Id = entropy.NewUuid(), Type = MessageTypes.BasicMessageMessage, To = [r.Did],
+                CreatedTime = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Body = new JsonObject { ["content"] = payload },
+            };
+            var innerEnvelope = Encoding.UTF8.GetBytes(V2Packer.Anoncrypt(inner, r.Did, entropy, o.Enc));
+            index[Hash(innerEnvelope)] = i;
+            forwards[i] = sender.WrapForward(innerEnvelope, r.Did, o.Enc);
+        });
+
+        var sentAt = new long[o.Messages];
+        var latency = new double[o.Messages];
+        long received = 0, acked = 0, errors = 0;
+        var allReceived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+
+        foreach (var r in recipients)
+        {
+            r.Reader = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var u in r.Socket.Incoming.ReadAllAsync(stop.Token))
+                    {
+                        if (u.Message.Type != MessageTypes.Delivery) continue;
+                        var now = Stopwatch.GetTimestamp();
+                        foreach (var a in u.Message.Attachments)
+                        {
+                            var bytes = a.GetBytes()!;
+                            if (index.TryGetValue(Hash(bytes), out var i)) latency[i] = Stopwatch.GetElapsedTime(sentAt[i], now).TotalMilliseconds;
+                            else Interlocked.Increment(ref errors);
+                            r.ToAck.Enqueue(a.Id!);
+                        }
+                        if (Interlocked.Add(ref received, u.Message.Attachments.Count) >= o.Messages) allReceived.TrySetResult();
+                    }
+                }
+                catch (OperationCanceledException) { }
+            });
+            r.Acker = Task.Run(async () =>
+            {
+                var batch = new List<string>(o.AckBatch);
+                while (true)
+                {
+                    var finishing = stop.IsCancellationRequested || allReceived.Task.IsCompleted;
+                    while (batch.Count < o.AckBatch && r.ToAck.TryDequeue(out var id)) batch.Add(id);
+                    if (batch.Count > 0 && (batch.Count >= o.AckBatch || r.ToAck.IsEmpty))
+                    {
+                        try
+                        {
+                            await r.Socket.MessagesReceivedAsync(batch);
+                            Interlocked.Add(ref acked, batch.Count);
+                        }
+                        catch (Exception e) when (e is V2ProblemException or TimeoutException) { Interlocked.Increment(ref errors); }
+                        batch.Clear();
+                        continue;
+                    }
+                    if (finishing && r.ToAck.IsEmpty) break;
+                    try { await Task.Delay(20, stop.Token); } catch (OperationCanceledException) { }
+                }
+            });
+        }
+
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        var sending = Enumerable.Range(0, o.Senders * o.Window).Select(w => Task.Run(async () =>
+        {
+            var sender = senders[w % senders.Length];
+            while (true)
+            {
+                var i = Interlocked.Increment(ref next);
+                if (i >= o.Messages) return;
+                sentAt[i] = Stopwatch.GetTimestamp();
+                try
+                {
+                    var result = await sender.PostEnvelopeAsync(forwards[i], MediaTypes.Encrypted, stop.Token);
+                    if (result.StatusCode != 202) Interlocked.Increment(ref errors);
+                }
+                catch (HttpRequestException) { Interlocked.Increment(ref errors); }
+            }
+        })).ToArray();
+
+        await Task.WhenAll(sending);
+        var timeout = Task.Delay(TimeSpan.FromSeconds(120), ct);
+        if (await Task.WhenAny(allReceived.Task, timeout) == timeout)
+        {
+            stop.Cancel();
+            throw new TimeoutException($"only {Interlocked.Read(ref received)} of {o.Messages} messages arrived within 120 s after the last send");
+        }
+        await Task.WhenAll(recipients.Select(r => r.Acker!));
+        clock.Stop();
+        var left = await host.Queue.CountAllAsync(ct);
+        stop.Cancel();
+        foreach (var r in recipients)
+        {
+            await r.Socket.DisposeAsync();
+            await r.Client.DisposeAsync();
+        }
+        foreach (var s in senders) await s.DisposeAsync();
+
+        var sorted = latency.Where(l => l > 0).Order().ToArray();
+        double Pct(double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        return new MediatorBenchRun(o.Messages, clock.Elapsed, o.Messages / clock.Elapsed.TotalSeconds, Pct(0.50), Pct(0.99),
+            Interlocked.Read(ref acked), Interlocked.Read(ref errors), left);
+    }
+
+    private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
+
+    /// <summary>VmHWM from /proc/self/status (peak resident set), or the managed peak working set elsewhere.</summary>
+    public static long PeakRssBytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException) { }
+        return Process.GetCurrentProcess().PeakWorkingSet64;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using Conformance.Wire.Crypto;
+
+namespace Conformance.Mediator;
+
+/// <summary>How to run a <see cref="MediatorHost"/>.</summary>
+public sealed class MediatorOptions
+{
+    /// <summary>The port for HTTP and WebSocket (one port for both); 0 picks a free one.</summary>
+    public int Port { get; set; }
+
+    /// <summary>The address to bind; loopback by default.</summary>
+    public IPAddress Bind { get; set; } = IPAddress.Loopback;
+
+    /// <summary>The host name written into the advertised endpoints (default: the bind address, or 127.0.0.1 for Any).</summary>
+    public string? PublicHost { get; set; }
+
+    /// <summary>The SQLite database file; null together with <see cref="InMemory"/> = false means a database in a new
+    /// temporary folder (deleted on dispose).</summary>
+    public string? DatabasePath { get; set; }
+
+    /// <summary>Use <see cref="MemoryMediatorStore"/> (nothing survives a restart).</summary>
+    public bool InMemory { get; set; }
+
+    /// <summary>SQLite settings (durability level, group commit size, replay window).</summary>
+    public SqliteStoreOptions Sqlite { get; set; } = new();
+
+    /// <summary>A store to use instead of building one (it must implement both <see cref="IMessageQueue"/> and
+    /// <see cref="IMediationStore"/>); the host disposes it.</summary>
+    public IMessageQueue? Store { get; set; }
+
+    /// <summary>Where keys (when a new identity is made), message ids and nonces come from. A seeded source gives a
+    /// reproducible mediator DID (when the database holds no identity yet).</summary>
+    public Entropy Entropy { get; set; } = Entropy.System;
+
+    /// <summary>The largest inbound message accepted (HTTP body or WebSocket message), in bytes.</summary>
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The most attachments and bytes one <c>delivery</c> carries (delivery-request limit is capped to this).</summary>
+    public int MaxDeliveryMessages { get; set; } = 1000;
+
+    public int MaxDeliveryBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Live mode: the most messages one pushed <c>delivery</c> batches together.</summary>
+    public int LiveBatchMessages { get; set; } = 256;
+
+    /// <summary>Decides mediate-request: true grants, false denies (mediate-deny). Null grants everyone.</summary>
+    public Func<string, bool>? MediationPolicy { get; set; }
+
+    /// <summary>Receives one line per notable event (rejections, problem reports sent, outbound failures).</summary>
+    public Action<string>? Log { get; set; }
+
+    /// <summary>Endpoints to advertise in the mediator DID instead of the bound http:// and ws:// URLs.</summary>
+    public IReadOnlyList<string>? AdvertisedEndpoints { get; set; }
+}
