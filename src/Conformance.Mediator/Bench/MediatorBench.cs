@@ -28,7 +28,9 @@ public sealed class MediatorBenchOptions
 }
 
 /// <summary>One run's figures.</summary>
-public sealed record MediatorBenchRun(int Messages, TimeSpan Elapsed, double MessagesPerSecond, double P50Ms, double P99Ms, long Acked, long Errors, long LeftInQueue);
+/// <param name="CpuMicrosPerMessage">Process CPU time (all threads: mediator and clients) per message during the timed part.</param>
+public sealed record MediatorBenchRun(int Messages, TimeSpan Elapsed, double MessagesPerSecond, double P50Ms, double P99Ms, long Acked, long Errors,
+    long LeftInQueue, double CpuMicrosPerMessage);
 
 /// <summary>
 /// The end-to-end mediator benchmark: S senders POST <c>forward</c>s (anoncrypted to the mediator with
@@ -100,19 +102,26 @@ public static class MediatorBench
         var store = o.InMemory ? "memory" : $"sqlite WAL synchronous={(o.SynchronousFull ? "FULL" : "NORMAL")}";
         output.WriteLine($"mediator bench: {o.Senders} senders x {o.Window} in flight -> {o.Recipients} live WebSocket recipients, " +
                          $"{o.Messages} messages/run, forwards anoncrypt {ContentEncryption.Name(o.Enc)}, {store}, {Environment.ProcessorCount} cores");
+        // One short unreported run first: JIT tiering and connection set-up are not what the bench measures.
+        var warm = await RunOnceAsync(new MediatorBenchOptions
+        {
+            Senders = o.Senders, Recipients = o.Recipients, Messages = Math.Min(o.Messages, 3000), Window = o.Window, PayloadBytes = o.PayloadBytes,
+            Enc = o.Enc, InMemory = o.InMemory, SynchronousFull = o.SynchronousFull, AckBatch = o.AckBatch,
+        }, ct);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warm-up: {warm.Messages} msgs, {warm.MessagesPerSecond:0} msgs/s (not counted)"));
         var runs = new List<MediatorBenchRun>();
         for (var k = 1; k <= o.Runs; k++)
         {
             var r = await RunOnceAsync(o, ct);
             runs.Add(r);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"run {k}/{o.Runs}: {r.Messages} msgs in {r.Elapsed.TotalSeconds:0.000} s = {r.MessagesPerSecond:0} msgs/s, p50 {r.P50Ms:0.0} ms, p99 {r.P99Ms:0.0} ms, acked {r.Acked}, errors {r.Errors}, left in queue {r.LeftInQueue}"));
+                $"run {k}/{o.Runs}: {r.Messages} msgs in {r.Elapsed.TotalSeconds:0.000} s = {r.MessagesPerSecond:0} msgs/s, p50 {r.P50Ms:0.0} ms, p99 {r.P99Ms:0.0} ms, cpu {r.CpuMicrosPerMessage:0} us/msg, acked {r.Acked}, errors {r.Errors}, left in queue {r.LeftInQueue}"));
             output.Flush();
         }
         var median = runs.OrderBy(r => r.MessagesPerSecond).ElementAt(runs.Count / 2);
         var rssMb = PeakRssBytes() / (1024.0 * 1024.0);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"mediator bench median of {runs.Count}: p50 {median.P50Ms:0.0} ms, p99 {median.P99Ms:0.0} ms, peak RSS {rssMb:0} MB (whole bench process), {median.MessagesPerSecond:0} msgs/s"));
+            $"mediator bench median of {runs.Count}: p50 {median.P50Ms:0.0} ms, p99 {median.P99Ms:0.0} ms, cpu {median.CpuMicrosPerMessage:0} us/msg, peak RSS {rssMb:0} MB (whole bench process), {median.MessagesPerSecond:0} msgs/s"));
         return median;
     }
 
@@ -219,6 +228,7 @@ public static class MediatorBench
         }
 
         var next = -1;
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var sending = Enumerable.Range(0, o.Senders * o.Window).Select(w => Task.Run(async () =>
         {
@@ -246,6 +256,7 @@ public static class MediatorBench
         }
         await Task.WhenAll(recipients.Select(r => r.Acker!));
         clock.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var left = await host.Queue.CountAllAsync(ct);
         stop.Cancel();
         foreach (var r in recipients)
@@ -258,7 +269,7 @@ public static class MediatorBench
         var sorted = latency.Where(l => l > 0).Order().ToArray();
         double Pct(double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
         return new MediatorBenchRun(o.Messages, clock.Elapsed, o.Messages / clock.Elapsed.TotalSeconds, Pct(0.50), Pct(0.99),
-            Interlocked.Read(ref acked), Interlocked.Read(ref errors), left);
+            Interlocked.Read(ref acked), Interlocked.Read(ref errors), left, cpu.TotalMicroseconds / o.Messages);
     }
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));

@@ -35,7 +35,7 @@ public sealed class V2Inbox : IAsyncDisposable
 
     internal static async Task<V2Inbox> StartAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => { k.Listen(IPAddress.Loopback, 0); k.AddServerHeader = false; });
         var app = builder.Build();

@@ -8,6 +8,25 @@ using Conformance.Wire.Encoding;
 namespace Conformance.Mediator;
 
 /// <summary>
+/// base64url on the hot path (every forward and every delivery): the BCL's single-pass codec, with the tolerant
+/// <see cref="Base64Url"/> (padding, the standard '+' '/' alphabet, whitespace) as the fallback. Same output as
+/// <c>Base64Url.Encode(data, padded: false)</c>.
+/// </summary>
+internal static class FastBase64
+{
+    public static string Encode(ReadOnlySpan<byte> data) => System.Buffers.Text.Base64Url.EncodeToString(data);
+
+    public static byte[]? Decode(string text)
+    {
+        var max = System.Buffers.Text.Base64Url.GetMaxDecodedLength(text.Length);
+        var buffer = new byte[max];
+        if (System.Buffers.Text.Base64Url.TryDecodeFromChars(text, buffer, out var written))
+            return written == max ? buffer : buffer.AsSpan(0, written).ToArray();
+        return Base64Url.TryDecode(text, out var tolerant) ? tolerant : null;
+    }
+}
+
+/// <summary>
 /// One attachment of a DIDComm v2 plaintext message (message_structure.md "Attachments"). Inline data is kept exactly as
 /// it arrived: <see cref="Base64"/> is the base64url text, <see cref="JsonRaw"/> the raw JSON text of <c>data.json</c>
 /// (not re-serialized), so that a forwarded envelope is stored byte for byte as the sender attached it.
@@ -33,9 +52,8 @@ public sealed record V2Attachment
     {
         if (Base64 is not null)
         {
-            if (!Base64Url.TryDecode(Base64, out var bytes))
-                throw new DidCommException(ProblemCodes.Malformed, $"attachment {Show(Id)}: data.base64 is not base64url");
-            return bytes;
+            return FastBase64.Decode(Base64)
+                ?? throw new DidCommException(ProblemCodes.Malformed, $"attachment {Show(Id)}: data.base64 is not base64url");
         }
         return JsonRaw is null ? null : Encoding.UTF8.GetBytes(JsonRaw);
     }
@@ -55,7 +73,7 @@ public sealed record V2Attachment
             catch (JsonException) { throw new DidCommException(ProblemCodes.Malformed, "an envelope attached as JSON must be JSON"); }
             return new V2Attachment { Id = id, MediaType = Wire.DidComm2.MediaTypes.Encrypted, JsonRaw = Encoding.UTF8.GetString(envelope) };
         }
-        return new V2Attachment { Id = id, MediaType = Wire.DidComm2.MediaTypes.Encrypted, Base64 = Base64Url.Encode(envelope) };
+        return new V2Attachment { Id = id, MediaType = Wire.DidComm2.MediaTypes.Encrypted, Base64 = FastBase64.Encode(envelope) };
     }
 
     internal static string Show(string? s) => s is null ? "(no id)" : "'" + (s.Length > 40 ? s[..40] + "…" : s) + "'";

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Conformance.Wire.DidComm2;
-using Conformance.Wire.Encoding;
 
 namespace Conformance.Mediator;
 
@@ -126,7 +125,7 @@ internal static class PickupProtocol
         {
             bytes += s.Envelope.Length;
             if (list.Count > 0 && bytes > maxBytes) break;   // always at least one, whatever its size
-            list.Add(new V2Attachment { Id = s.Id, MediaType = MediaTypes.Encrypted, Base64 = Base64Url.Encode(s.Envelope) });
+            list.Add(new V2Attachment { Id = s.Id, MediaType = MediaTypes.Encrypted, Base64 = FastBase64.Encode(s.Envelope) });
         }
         return list;
     }

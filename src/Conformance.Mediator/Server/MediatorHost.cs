@@ -150,7 +150,8 @@ public sealed class MediatorHost : IAsyncDisposable
 
     private static WebApplication Build(MediatorOptions options)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // No appsettings reload: the default host would watch the current directory for changes (CPU for nothing).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k =>
         {

@@ -43,7 +43,8 @@ public interface IMessageQueue : IAsyncDisposable
 
     /// <summary>Records <paramref name="key"/> and queues every one of <paramref name="envelopes"/> (all or none) for
     /// <paramref name="owner"/> (the mediated client) under <paramref name="recipient"/> (the keylist entry they were
-    /// addressed to). Returns null when the key was seen before (nothing queued).</summary>
+    /// addressed to). Returns null when the key was seen before (nothing queued). The store may keep the envelopes'
+    /// arrays as they are: do not modify them afterwards.</summary>
     ValueTask<IReadOnlyList<StoredMessage>?> EnqueueAsync(ReplayKey key, string owner, string recipient, IReadOnlyList<ReadOnlyMemory<byte>> envelopes, CancellationToken ct = default);
 
     /// <summary>Records <paramref name="key"/>; false when it was seen before.</summary>

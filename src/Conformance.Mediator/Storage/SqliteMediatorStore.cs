@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
 namespace Conformance.Mediator;
@@ -44,7 +43,9 @@ public sealed class SqliteMediatorStore : IMessageQueue, IMediationStore
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
     private readonly SqliteConnection _write;
-    private readonly Channel<Op> _ops = Channel.CreateUnbounded<Op>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Op> _ops = new();
+    private readonly ManualResetEventSlim _pending = new(false, spinCount: 0);   // the writer blocks without spinning
+    private volatile bool _closing;
     private readonly Thread _writer;
     private readonly Lock _memory = new();
     private readonly Dictionary<string, long> _didIds = new(StringComparer.Ordinal);
@@ -121,7 +122,9 @@ public sealed class SqliteMediatorStore : IMessageQueue, IMediationStore
     {
         if (envelopes.Count == 0) throw new ArgumentException("nothing to queue", nameof(envelopes));
         var copies = new byte[envelopes.Count][];
-        for (var i = 0; i < copies.Length; i++) copies[i] = envelopes[i].ToArray();
+        for (var i = 0; i < copies.Length; i++)
+            copies[i] = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(envelopes[i], out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length
+                ? seg.Array : envelopes[i].ToArray();   // the caller hands over a whole array: no copy
         return Submit(new EnqueueOp(key, SenderHash(key.Sender), owner, recipient, copies));
     }
 
@@ -152,14 +155,13 @@ public sealed class SqliteMediatorStore : IMessageQueue, IMediationStore
         return await Read(c =>
         {
             var filter = recipient is null ? "owner=$o" : "owner=$o AND recipient=$r";
-            long? Edge(string order)
-            {
-                using var cmd = Cmd(c, $"SELECT received_ms FROM messages WHERE {filter} ORDER BY id {order} LIMIT 1");
-                cmd.Parameters.AddWithValue("$o", ownerId);
-                cmd.Parameters.AddWithValue("$r", recipientId);
-                return cmd.ExecuteScalar() is long v ? v : null;
-            }
-            return new QueueStatus(count, bytes, Edge("ASC"), Edge("DESC"));
+            using var cmd = Cmd(c, $"SELECT (SELECT received_ms FROM messages WHERE {filter} ORDER BY id LIMIT 1), " +
+                                   $"(SELECT received_ms FROM messages WHERE {filter} ORDER BY id DESC LIMIT 1)");
+            cmd.Parameters.AddWithValue("$o", ownerId);
+            cmd.Parameters.AddWithValue("$r", recipientId);
+            using var r = cmd.ExecuteReader();
+            r.Read();
+            return new QueueStatus(count, bytes, r.IsDBNull(0) ? null : r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1));
         });
     }
 
@@ -263,25 +265,27 @@ public sealed class SqliteMediatorStore : IMessageQueue, IMediationStore
 
     private ValueTask<T> Submit<T>(OpOf<T> op)
     {
-        if (_disposed) throw new StorageException("the message store is closed");
-        if (!_ops.Writer.TryWrite(op)) throw new StorageException("the message store is closed");
+        if (_closing) throw new StorageException("the message store is closed");
+        _ops.Enqueue(op);
+        _pending.Set();
         return new ValueTask<T>(op.Task);
     }
 
     private void WriterLoop()
     {
         var batch = new List<Op>(_options.MaxBatch);
-        var reader = _ops.Reader;
         while (true)
         {
-            try
-            {
-                if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) break;
-            }
-            catch (ChannelClosedException) { break; }
             batch.Clear();
-            while (batch.Count < _options.MaxBatch && reader.TryRead(out var op)) batch.Add(op);
-            if (batch.Count == 0) continue;
+            while (batch.Count < _options.MaxBatch && _ops.TryDequeue(out var op)) batch.Add(op);
+            if (batch.Count == 0)
+            {
+                if (_closing) break;
+                _pending.Reset();
+                if (!_ops.IsEmpty || _closing) continue;   // an op (or close) slipped in between the drain and the reset
+                _pending.Wait();
+                continue;
+            }
             try
             {
                 RotateSeenIfDue();
@@ -302,8 +306,7 @@ public sealed class SqliteMediatorStore : IMessageQueue, IMediationStore
                 foreach (var op in batch) op.Fail(new StorageException("storage: " + e.Message, e));
             }
         }
-        foreach (var op in batch) op.Fail(new StorageException("the message store is closed"));
-        while (reader.TryRead(out var left)) left.Fail(new StorageException("the message store is closed"));
+        while (_ops.TryDequeue(out var left)) left.Fail(new StorageException("the message store is closed"));
     }
 
     private void RunBatch(List<Op> batch)
@@ -628,8 +631,10 @@ public sealed class SqliteMediatorStore : IMessageQueue, IMediationStore
     {
         if (_disposed) return ValueTask.CompletedTask;
         _disposed = true;
-        _ops.Writer.TryComplete();
+        _closing = true;
+        _pending.Set();
         _writer.Join();
+        _pending.Dispose();
         _write.Dispose();
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
         return ValueTask.CompletedTask;
