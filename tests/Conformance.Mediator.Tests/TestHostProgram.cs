@@ -17,7 +17,9 @@ public static class TestHostProgram
         {
             try
             {
-                MediatorBench.RunAsync(MediatorBench.Parse(args[1..]), Console.Out).GetAwaiter().GetResult();
+                var options = MediatorBench.Parse(args[1..]);
+                options.MediatorCommand = ["mediator-host"];
+                MediatorBench.RunAsync(options, Console.Out).GetAwaiter().GetResult();
                 if (Environment.GetEnvironmentVariable("BENCH_THREADS") is not null)
                 {
                     var byName = new Dictionary<string, long>();

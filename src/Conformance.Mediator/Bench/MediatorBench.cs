@@ -25,28 +25,46 @@ public sealed class MediatorBenchOptions
     public bool SynchronousFull { get; set; } = true;
     /// <summary>Recipients acknowledge (messages-received) once this many deliveries are pending, or every 20 ms.</summary>
     public int AckBatch { get; set; } = 256;
+    /// <summary>Run the mediator inside the bench process instead of as a child process.</summary>
+    public bool InProcess { get; set; }
+    /// <summary>How to start the mediator child: the arguments before <c>--port 0 --db FILE</c>. The default re-runs this
+    /// program with its <c>mediator</c> verb (<c>conformance mediator</c>).</summary>
+    public IReadOnlyList<string> MediatorCommand { get; set; } = ["mediator"];
+    /// <summary>Bench a mediator that is already running (any implementation), by its DID; no CPU or RSS figures then.</summary>
+    public string? TargetDid { get; set; }
 }
 
 /// <summary>One run's figures.</summary>
-/// <param name="CpuMicrosPerMessage">Process CPU time (all threads: mediator and clients) per message during the timed part.</param>
+/// <param name="MediatorCpuMicrosPerMessage">CPU time of the mediator process per message during the timed part.</param>
+/// <param name="ClientCpuMicrosPerMessage">CPU time of the bench process (senders and recipients; with an in-process
+/// mediator, everything) per message during the timed part.</param>
 public sealed record MediatorBenchRun(int Messages, TimeSpan Elapsed, double MessagesPerSecond, double P50Ms, double P99Ms, long Acked, long Errors,
-    long LeftInQueue, double CpuMicrosPerMessage);
+    long LeftInQueue, double MediatorCpuMicrosPerMessage, double ClientCpuMicrosPerMessage);
 
 /// <summary>
 /// The end-to-end mediator benchmark: S senders POST <c>forward</c>s (anoncrypted to the mediator with
 /// <see cref="MediatorBenchOptions.Enc"/>, each carrying an inner envelope anoncrypted to its final recipient) to R
 /// recipients that are connected over WebSocket with live delivery on and acknowledge what they receive with
-/// messages-received. The mediator runs in this process with a fresh SQLite database (WAL, synchronous=FULL unless told
-/// otherwise) per run.
+/// messages-received. The mediator runs as a child process (<c>conformance mediator --port 0 --db FILE</c>, SQLite WAL,
+/// synchronous=FULL unless told otherwise) started once for the warm-up and every run, so its JIT is warm and its
+/// CPU time and peak RSS are its own.
 /// <para>What is timed: from the first POST to the moment the last message has been received by its recipient AND every
-/// acknowledgement has been committed (the queue is empty again). Senders' envelopes are built before the clock starts
-/// (client-side encryption is the clients' cost, not the mediator's); everything the mediator does — HTTP, outer
-/// decrypt, replay check, group commit, live push (authcrypt per batch), the recipients' decrypt of each delivery, and
-/// the acknowledgements — is inside. Latency is per message, from its POST to its arrival at the recipient.</para>
+/// acknowledgement has been answered (the queue is empty again, which each recipient then checks with a status-request).
+/// Senders' envelopes are built before the clock starts (client-side encryption is the clients' cost, not the
+/// mediator's); everything the mediator does — HTTP, outer decrypt, replay check, group commit, live push (authcrypt per
+/// batch), the recipients' decrypt of each delivery, and the acknowledgements — is inside. Latency is per message, from
+/// its POST to its arrival at the recipient.</para>
 /// </summary>
 public static class MediatorBench
 {
-    public const string Usage = "usage: conformance bench mediator [--senders S] [--recipients R] [--messages M] [--runs K] [--window W] [--payload BYTES] [--enc xc20p|a256gcm] [--memory] [--sync full|normal]";
+    public const string Usage = "usage: conformance bench mediator [--senders S] [--recipients R] [--messages M] [--runs K] [--window W] [--payload BYTES] [--enc xc20p|a256gcm] [--memory] [--sync full|normal] [--in-process | --target DID]";
+
+    /// <summary>Runtime settings for the mediator child process (see <see cref="MediatorRuntime"/>).</summary>
+    public static readonly IReadOnlyDictionary<string, string> ChildEnvironment = new Dictionary<string, string>
+    {
+        ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
+        ["DOTNET_TieredPGO"] = "0",
+    };
 
     public static MediatorBenchOptions Parse(IReadOnlyList<string> args)
     {
@@ -80,6 +98,8 @@ public static class MediatorBench
                     };
                     break;
                 case "--memory": o.InMemory = true; break;
+                case "--in-process": o.InProcess = true; break;
+                case "--target": o.TargetDid = Value(); break;
                 case "--sync":
                     o.SynchronousFull = Value() switch
                     {
@@ -101,28 +121,126 @@ public static class MediatorBench
     {
         var store = o.InMemory ? "memory" : $"sqlite WAL synchronous={(o.SynchronousFull ? "FULL" : "NORMAL")}";
         output.WriteLine($"mediator bench: {o.Senders} senders x {o.Window} in flight -> {o.Recipients} live WebSocket recipients, " +
-                         $"{o.Messages} messages/run, forwards anoncrypt {ContentEncryption.Name(o.Enc)}, {store}, {Environment.ProcessorCount} cores");
-        // One short unreported run first: JIT tiering and connection set-up are not what the bench measures.
-        var warm = await RunOnceAsync(new MediatorBenchOptions
-        {
-            Senders = o.Senders, Recipients = o.Recipients, Messages = Math.Min(o.Messages, 3000), Window = o.Window, PayloadBytes = o.PayloadBytes,
-            Enc = o.Enc, InMemory = o.InMemory, SynchronousFull = o.SynchronousFull, AckBatch = o.AckBatch,
-        }, ct);
+                         $"{o.Messages} messages/run, forwards anoncrypt {ContentEncryption.Name(o.Enc)}, {store}, " +
+                         $"mediator {(o.TargetDid is not null ? "external" : o.InProcess ? "in process" : "in a child process")}, {Environment.ProcessorCount} cores");
+        await using var target = o.TargetDid is { } external ? new ExternalTarget(external)
+            : o.InProcess ? await InProcessTarget.StartAsync(o, ct) : await ChildTarget.StartAsync(o, ct);
+        // One unreported run first: JIT tiering and connection set-up are not what the bench measures.
+        var warmCount = Math.Min(o.Messages, Math.Max(3000, o.Messages / 2));
+        var warm = await RunOnceAsync(o, warmCount, target, ct);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warm-up: {warm.Messages} msgs, {warm.MessagesPerSecond:0} msgs/s (not counted)"));
         var runs = new List<MediatorBenchRun>();
         for (var k = 1; k <= o.Runs; k++)
         {
-            var r = await RunOnceAsync(o, ct);
+            var r = await RunOnceAsync(o, o.Messages, target, ct);
             runs.Add(r);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"run {k}/{o.Runs}: {r.Messages} msgs in {r.Elapsed.TotalSeconds:0.000} s = {r.MessagesPerSecond:0} msgs/s, p50 {r.P50Ms:0.0} ms, p99 {r.P99Ms:0.0} ms, cpu {r.CpuMicrosPerMessage:0} us/msg, acked {r.Acked}, errors {r.Errors}, left in queue {r.LeftInQueue}"));
+                $"run {k}/{o.Runs}: {r.Messages} msgs in {r.Elapsed.TotalSeconds:0.000} s = {r.MessagesPerSecond:0} msgs/s, p50 {r.P50Ms:0.0} ms, p99 {r.P99Ms:0.0} ms, " +
+                $"cpu {(o.InProcess || o.TargetDid is not null ? "" : $"mediator {r.MediatorCpuMicrosPerMessage:0} + ")}bench {r.ClientCpuMicrosPerMessage:0} us/msg, acked {r.Acked}, errors {r.Errors}, left in queue {r.LeftInQueue}"));
             output.Flush();
         }
         var median = runs.OrderBy(r => r.MessagesPerSecond).ElementAt(runs.Count / 2);
-        var rssMb = PeakRssBytes() / (1024.0 * 1024.0);
+        var rssMb = target.PeakRssBytes() / (1024.0 * 1024.0);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"mediator bench median of {runs.Count}: p50 {median.P50Ms:0.0} ms, p99 {median.P99Ms:0.0} ms, cpu {median.CpuMicrosPerMessage:0} us/msg, peak RSS {rssMb:0} MB (whole bench process), {median.MessagesPerSecond:0} msgs/s"));
+            $"mediator bench median of {runs.Count}: p50 {median.P50Ms:0.0} ms, p99 {median.P99Ms:0.0} ms, peak RSS {rssMb:0} MB ({(o.TargetDid is not null ? "external mediator: not measured" : o.InProcess ? "bench process, mediator inside" : "mediator process")}), {median.MessagesPerSecond:0} msgs/s"));
         return median;
+    }
+
+    /// <summary>The mediator under test.</summary>
+    private abstract class Target : IAsyncDisposable
+    {
+        public abstract string Did { get; }
+        /// <summary>The mediator's CPU time so far (zero when it is in this process: then the bench's own time counts it).</summary>
+        public abstract TimeSpan Cpu();
+        public abstract long PeakRssBytes();
+        public abstract ValueTask DisposeAsync();
+    }
+
+    private sealed class ExternalTarget(string did) : Target
+    {
+        public override string Did => did;
+        public override TimeSpan Cpu() => TimeSpan.Zero;
+        public override long PeakRssBytes() => 0;
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private sealed class InProcessTarget(MediatorHost host) : Target
+    {
+        public static async Task<Target> StartAsync(MediatorBenchOptions o, CancellationToken ct) =>
+            new InProcessTarget(await MediatorHost.StartAsync(new MediatorOptions { InMemory = o.InMemory, Sqlite = new SqliteStoreOptions { SynchronousFull = o.SynchronousFull } }, ct));
+        public override string Did => host.Did;
+        public override TimeSpan Cpu() => TimeSpan.Zero;
+        public override long PeakRssBytes() => MediatorBench.PeakRssBytes();
+        public override ValueTask DisposeAsync() => host.DisposeAsync();
+    }
+
+    private sealed class ChildTarget(Process process, string did, string dir) : Target
+    {
+        public static async Task<Target> StartAsync(MediatorBenchOptions o, CancellationToken ct)
+        {
+            var dir = Directory.CreateTempSubdirectory("mediator-bench-").FullName;
+            var exe = Environment.ProcessPath ?? "dotnet";
+            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            if (Path.GetFileNameWithoutExtension(exe) == "dotnet")
+                psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("no entry assembly to start the mediator from"));
+            foreach (var a in o.MediatorCommand) psi.ArgumentList.Add(a);
+            foreach (var a in (string[])["--port", "0", .. o.InMemory ? ["--memory"] : (string[])["--db", Path.Combine(dir, "bench.db")], "--sync", o.SynchronousFull ? "full" : "normal"])
+                psi.ArgumentList.Add(a);
+            foreach (var (k, v) in ChildEnvironment) psi.Environment[k] = v;
+            var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the mediator process");
+            var errors = new StringBuilder();
+            p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
+            p.BeginErrorReadLine();
+            var line = await p.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), ct);
+            if (line is null || !line.StartsWith('{'))
+            {
+                try { p.Kill(); } catch (InvalidOperationException) { }
+                throw new InvalidOperationException("the mediator process did not start: " + MediatorCommand.OneLine(line + " " + errors));
+            }
+            var did = JsonNode.Parse(line)!["did"]!.GetValue<string>();
+            return new ChildTarget(p, did, dir);
+        }
+
+        public override string Did => did;
+
+        public override TimeSpan Cpu()
+        {
+            try
+            {
+                var f = File.ReadAllText($"/proc/{process.Id}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                // fields after "(comm)": state is [0], utime [11], stime [12], in clock ticks (100 per second on Linux)
+                return TimeSpan.FromMilliseconds((long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * 10);
+            }
+            catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException) { return process.TotalProcessorTime; }
+        }
+
+        public override long PeakRssBytes()
+        {
+            try
+            {
+                foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
+                    if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                        return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
+            catch (IOException) { }
+            return process.PeakWorkingSet64;
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    using (Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])) { }
+                    if (!process.WaitForExit(15_000)) process.Kill();
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
+            await process.WaitForExitAsync();
+            process.Dispose();
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
     }
 
     private sealed class Recipient
@@ -133,11 +251,10 @@ public static class MediatorBench
         public Task? Reader, Acker;
     }
 
-    private static async Task<MediatorBenchRun> RunOnceAsync(MediatorBenchOptions o, CancellationToken ct)
+    private static async Task<MediatorBenchRun> RunOnceAsync(MediatorBenchOptions o, int messages, Target target, CancellationToken ct)
     {
         var entropy = Entropy.System;
-        var hostOptions = new MediatorOptions { InMemory = o.InMemory, Sqlite = new SqliteStoreOptions { SynchronousFull = o.SynchronousFull } };
-        await using var host = await MediatorHost.StartAsync(hostOptions, ct);
+        var did = target.Did;
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = o.Senders * o.Window + o.Recipients + 8, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
             Timeout = TimeSpan.FromSeconds(60),
@@ -147,7 +264,7 @@ public static class MediatorBench
         var recipients = new Recipient[o.Recipients];
         for (var i = 0; i < recipients.Length; i++)
         {
-            var c = new V2Client(host.Did, new V2ClientOptions { Http = http, Entropy = entropy });
+            var c = new V2Client(did, new V2ClientOptions { Http = http, Entropy = entropy });
             await c.RequestMediationAsync(ct);
             await c.AddKeysAsync(c.Did);
             var s = await c.ConnectAsync(ct);
@@ -157,11 +274,11 @@ public static class MediatorBench
         }
 
         // Envelopes, built before the clock starts.
-        var senders = Enumerable.Range(0, o.Senders).Select(_ => new V2Client(host.Did, new V2ClientOptions { Http = http, Entropy = entropy })).ToArray();
+        var senders = Enumerable.Range(0, o.Senders).Select(_ => new V2Client(did, new V2ClientOptions { Http = http, Entropy = entropy })).ToArray();
         var payload = new string('x', o.PayloadBytes);
-        var forwards = new string[o.Messages];
+        var forwards = new byte[messages][];
         var index = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
-        Parallel.For(0, o.Messages, new ParallelOptions { CancellationToken = ct }, i =>
+        Parallel.For(0, messages, new ParallelOptions { CancellationToken = ct }, i =>
         {
             var r = recipients[i % recipients.Length].Client;
             var sender = senders[i % senders.Length];
@@ -172,11 +289,11 @@ public static class MediatorBench
             };
             var innerEnvelope = Encoding.UTF8.GetBytes(V2Packer.Anoncrypt(inner, r.Did, entropy, o.Enc));
             index[Hash(innerEnvelope)] = i;
-            forwards[i] = sender.WrapForward(innerEnvelope, r.Did, o.Enc);
+            forwards[i] = Encoding.UTF8.GetBytes(sender.WrapForward(innerEnvelope, r.Did, o.Enc));
         });
 
-        var sentAt = new long[o.Messages];
-        var latency = new double[o.Messages];
+        var sentAt = new long[messages];
+        var latency = new double[messages];
         long received = 0, acked = 0, errors = 0;
         var allReceived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -198,7 +315,7 @@ public static class MediatorBench
                             else Interlocked.Increment(ref errors);
                             r.ToAck.Enqueue(a.Id!);
                         }
-                        if (Interlocked.Add(ref received, u.Message.Attachments.Count) >= o.Messages) allReceived.TrySetResult();
+                        if (Interlocked.Add(ref received, u.Message.Attachments.Count) >= messages) allReceived.TrySetResult();
                     }
                 }
                 catch (OperationCanceledException) { }
@@ -229,6 +346,7 @@ public static class MediatorBench
 
         var next = -1;
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var mediatorCpuBefore = target.Cpu();
         var clock = Stopwatch.StartNew();
         var sending = Enumerable.Range(0, o.Senders * o.Window).Select(w => Task.Run(async () =>
         {
@@ -236,7 +354,7 @@ public static class MediatorBench
             while (true)
             {
                 var i = Interlocked.Increment(ref next);
-                if (i >= o.Messages) return;
+                if (i >= messages) return;
                 sentAt[i] = Stopwatch.GetTimestamp();
                 try
                 {
@@ -252,12 +370,14 @@ public static class MediatorBench
         if (await Task.WhenAny(allReceived.Task, timeout) == timeout)
         {
             stop.Cancel();
-            throw new TimeoutException($"only {Interlocked.Read(ref received)} of {o.Messages} messages arrived within 120 s after the last send");
+            throw new TimeoutException($"only {Interlocked.Read(ref received)} of {messages} messages arrived within 120 s after the last send");
         }
         await Task.WhenAll(recipients.Select(r => r.Acker!));
         clock.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
-        var left = await host.Queue.CountAllAsync(ct);
+        var mediatorCpu = target.Cpu() - mediatorCpuBefore;
+        long left = 0;
+        foreach (var r in recipients) left += (await r.Socket.StatusAsync()).MessageCount;
         stop.Cancel();
         foreach (var r in recipients)
         {
@@ -268,8 +388,8 @@ public static class MediatorBench
 
         var sorted = latency.Where(l => l > 0).Order().ToArray();
         double Pct(double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-        return new MediatorBenchRun(o.Messages, clock.Elapsed, o.Messages / clock.Elapsed.TotalSeconds, Pct(0.50), Pct(0.99),
-            Interlocked.Read(ref acked), Interlocked.Read(ref errors), left, cpu.TotalMicroseconds / o.Messages);
+        return new MediatorBenchRun(messages, clock.Elapsed, messages / clock.Elapsed.TotalSeconds, Pct(0.50), Pct(0.99),
+            Interlocked.Read(ref acked), Interlocked.Read(ref errors), left, mediatorCpu.TotalMicroseconds / messages, cpu.TotalMicroseconds / messages);
     }
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));

@@ -139,10 +139,14 @@ public sealed class V2Client : V2Session, IAsyncDisposable
         }, ct);
 
     /// <summary>POSTs an envelope as is; the reply (if any) is unpacked.</summary>
-    public async Task<V2HttpResult> PostEnvelopeAsync(string envelope, string? contentType = MediaTypes.Encrypted, CancellationToken ct = default)
+    public Task<V2HttpResult> PostEnvelopeAsync(string envelope, string? contentType = MediaTypes.Encrypted, CancellationToken ct = default) =>
+        PostEnvelopeAsync(Encoding.UTF8.GetBytes(envelope), contentType, ct);
+
+    /// <summary>POSTs envelope bytes as they are (negative tests can send anything); the reply (if any) is unpacked.</summary>
+    public async Task<V2HttpResult> PostEnvelopeAsync(byte[] envelope, string? contentType = MediaTypes.Encrypted, CancellationToken ct = default)
     {
         var uri = MediatorHttp ?? throw new InvalidOperationException("the mediator DID has no http(s) endpoint");
-        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(envelope));
+        using var content = new ByteArrayContent(envelope);
         if (contentType is not null) content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         using var response = await _http.PostAsync(uri, content, ct);
         var body = await response.Content.ReadAsStringAsync(ct);

@@ -120,7 +120,8 @@ public static class V2Packer
         resolver ??= V2Resolver.Shared;
         var layers = new List<EnvelopeKind>(3);
         string? skid = null, signerKid = null, recipientKid = null, enc = null;
-        byte[] current = envelope.ToArray();
+        ReadOnlySpan<byte> current = envelope;   // no copy of the outer envelope: each layer's output is a fresh array
+        byte[]? currentArray = null;
         for (var depth = 0; ; depth++)
         {
             if (depth >= MaxLayers) throw new DidCommException(ProblemCodes.Crypto, $"more than {MaxLayers} nested envelopes");
@@ -130,7 +131,7 @@ public static class V2Packer
                 layers.Add(EnvelopeKind.Plaintext);
                 var message = V2Message.Parse(current);
                 var sender = CheckConsistency(message, skid, signerKid, recipientKid, ownDids);
-                return new V2Unpacked(message, current, layers, sender, skid, signerKid, recipientKid, enc);
+                return new V2Unpacked(message, currentArray ?? current.ToArray(), layers, sender, skid, signerKid, recipientKid, enc);
             }
             string text;
             try { text = StrictUtf8.GetString(current); }
@@ -143,7 +144,7 @@ public static class V2Packer
                 catch (JoseException e) { throw new DidCommException(ProblemCodes.Crypto, e.Message, null, e); }
                 layers.Add(EnvelopeKind.Signed);
                 signerKid = v.Kid;
-                current = v.Payload;
+                current = currentArray = v.Payload;
                 continue;
             }
             JweDecrypted d;
@@ -159,7 +160,7 @@ public static class V2Packer
                     throw new DidCommException(ProblemCodes.Crypto, "nested authcrypt layers name different senders");
                 skid = d.SenderKid;
             }
-            current = d.Plaintext;
+            current = currentArray = d.Plaintext;
         }
     }
 

@@ -46,7 +46,7 @@ internal sealed class HttpReplyChannel : IReplyChannel
 /// One inbound WebSocket. Replies and live deliveries share one send lock (a WebSocket allows one send at a time).
 /// <para><b>Live delivery and acknowledgement.</b> When the client turns live mode on (live-delivery-change over this
 /// socket), forwards for it that commit afterwards are offered to <see cref="OfferLive"/>. A pump batches whatever is
-/// waiting (up to <see cref="MediatorOptions.LiveBatchMessages"/>) into ONE <c>delivery</c> message — the same message
+/// waiting (up to <see cref="MediatorOptions.LiveBatchMessages"/> / <see cref="MediatorOptions.LiveBatchBytes"/>) into ONE <c>delivery</c> message — the same message
 /// type and attachment ids as a delivery-request answer — authcrypted to the client. Nothing is deleted on send: the
 /// messages stay queued until the client names their ids in messages-received, exactly as for polled pickup. A client
 /// that vanishes mid-delivery therefore loses nothing: the unacknowledged messages are still in the queue and come back
@@ -89,7 +89,7 @@ internal sealed class WsSession : IReplyChannel, IAsyncDisposable
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException) { return false; }
     }
 
-    public void EnableLive(string owner, Func<IReadOnlyList<StoredMessage>, string> packDelivery, int batch, Action<string>? log)
+    public void EnableLive(string owner, Func<IReadOnlyList<StoredMessage>, string> packDelivery, int batch, int batchBytes, TimeSpan linger, Action<string>? log)
     {
         if (LiveOwner == owner) return;
         DisableLive();
@@ -103,8 +103,14 @@ internal sealed class WsSession : IReplyChannel, IAsyncDisposable
             {
                 while (await reader.WaitToReadAsync(_cts.Token))
                 {
+                    if (linger > TimeSpan.Zero && reader.CanCount && reader.Count < batch) await Task.Delay(linger, _cts.Token);
                     items.Clear();
-                    while (items.Count < batch && reader.TryRead(out var m)) items.Add(m);
+                    var bytes = 0;
+                    while (items.Count < batch && bytes < batchBytes && reader.TryRead(out var m))
+                    {
+                        items.Add(m);
+                        bytes += m.Envelope.Length;
+                    }
                     if (items.Count == 0) continue;
                     string envelope;
                     try { envelope = packDelivery(items); }
