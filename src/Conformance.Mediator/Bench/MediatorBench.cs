@@ -39,7 +39,7 @@ public sealed class MediatorBenchOptions
 /// <param name="ClientCpuMicrosPerMessage">CPU time of the bench process (senders and recipients; with an in-process
 /// mediator, everything) per message during the timed part.</param>
 public sealed record MediatorBenchRun(int Messages, TimeSpan Elapsed, double MessagesPerSecond, double P50Ms, double P99Ms, long Acked, long Errors,
-    long LeftInQueue, double MediatorCpuMicrosPerMessage, double ClientCpuMicrosPerMessage);
+    long LeftInQueue, double MediatorCpuMicrosPerMessage, double ClientCpuMicrosPerMessage, long Deliveries);
 
 /// <summary>
 /// The end-to-end mediator benchmark: S senders POST <c>forward</c>s (anoncrypted to the mediator with
@@ -64,6 +64,7 @@ public static class MediatorBench
     {
         ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
         ["DOTNET_TieredPGO"] = "0",
+        ["DOTNET_GCLOHThreshold"] = "0x100000",
     };
 
     public static MediatorBenchOptions Parse(IReadOnlyList<string> args)
@@ -136,7 +137,7 @@ public static class MediatorBench
             runs.Add(r);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"run {k}/{o.Runs}: {r.Messages} msgs in {r.Elapsed.TotalSeconds:0.000} s = {r.MessagesPerSecond:0} msgs/s, p50 {r.P50Ms:0.0} ms, p99 {r.P99Ms:0.0} ms, " +
-                $"cpu {(o.InProcess || o.TargetDid is not null ? "" : $"mediator {r.MediatorCpuMicrosPerMessage:0} + ")}bench {r.ClientCpuMicrosPerMessage:0} us/msg, acked {r.Acked}, errors {r.Errors}, left in queue {r.LeftInQueue}"));
+                $"cpu {(o.InProcess || o.TargetDid is not null ? "" : $"mediator {r.MediatorCpuMicrosPerMessage:0} + ")}bench {r.ClientCpuMicrosPerMessage:0} us/msg, {r.Deliveries} live deliveries ({(double)r.Messages / Math.Max(1, r.Deliveries):0.0} msgs each), acked {r.Acked}, errors {r.Errors}, left in queue {r.LeftInQueue}"));
             output.Flush();
         }
         var median = runs.OrderBy(r => r.MessagesPerSecond).ElementAt(runs.Count / 2);
@@ -294,7 +295,7 @@ public static class MediatorBench
 
         var sentAt = new long[messages];
         var latency = new double[messages];
-        long received = 0, acked = 0, errors = 0;
+        long received = 0, acked = 0, errors = 0, deliveries = 0;
         var allReceived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
 
@@ -307,6 +308,7 @@ public static class MediatorBench
                     await foreach (var u in r.Socket.Incoming.ReadAllAsync(stop.Token))
                     {
                         if (u.Message.Type != MessageTypes.Delivery) continue;
+                        Interlocked.Increment(ref deliveries);
                         var now = Stopwatch.GetTimestamp();
                         foreach (var a in u.Message.Attachments)
                         {
@@ -389,7 +391,7 @@ public static class MediatorBench
         var sorted = latency.Where(l => l > 0).Order().ToArray();
         double Pct(double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
         return new MediatorBenchRun(messages, clock.Elapsed, messages / clock.Elapsed.TotalSeconds, Pct(0.50), Pct(0.99),
-            Interlocked.Read(ref acked), Interlocked.Read(ref errors), left, mediatorCpu.TotalMicroseconds / messages, cpu.TotalMicroseconds / messages);
+            Interlocked.Read(ref acked), Interlocked.Read(ref errors), left, mediatorCpu.TotalMicroseconds / messages, cpu.TotalMicroseconds / messages, Interlocked.Read(ref deliveries));
     }
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
