@@ -11,7 +11,6 @@ public static class TestHostProgram
 {
     public static int Main(string[] args)
     {
-        MediatorRuntime.Tune();
         if (args.Length > 0 && args[0] == "mediator-host") return MediatorCommand.Run(args[1..], Console.Out, Console.Error);
         if (args.Length > 0 && args[0] == "bench-mediator")
         {
