@@ -10,12 +10,16 @@ public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
 /// <c>conformance mediator --port N [--db FILE | --memory] [--bind 127.0.0.1] [--seed S] [--sync full|normal] [--verbose]</c>:
-/// starts a mediator, prints its DID and endpoints as one JSON line on stdout, and serves until SIGTERM or Ctrl-C.
+/// starts a mediator (SQLite at <c>./mediator.db</c> unless told otherwise; port 0 picks a free one), prints its DID and
+/// endpoints as one JSON line on stdout (<c>{"did":…,"http":…,"ws":…,"store":…}</c>), and serves until SIGTERM or Ctrl-C.
 /// The CLI's MediatorVerbs and the tests' process host both call <see cref="Run"/>.
 /// </summary>
 public static class MediatorCommand
 {
     public const string Usage = "usage: conformance mediator --port N [--db FILE | --memory] [--bind ADDRESS] [--seed TEXT] [--sync full|normal] [--verbose]";
+
+    /// <summary>The database used when neither --db nor --memory is given (SQLite is the durable default).</summary>
+    public const string DefaultDatabase = "mediator.db";
 
     /// <summary>Parses the arguments (after the verb) into options; throws <see cref="UsageException"/>.</summary>
     public static MediatorOptions Parse(IReadOnlyList<string> args, out bool verbose)
@@ -58,8 +62,7 @@ public static class MediatorCommand
             }
         }
         if (db is not null && memory) throw new UsageException("--db and --memory exclude each other");
-        if (db is null && !memory) throw new UsageException("give --db FILE (durable) or --memory; " + Usage);
-        o.DatabasePath = db;
+        o.DatabasePath = memory ? null : db ?? DefaultDatabase;
         o.InMemory = memory;
         return o;
     }

@@ -10,11 +10,11 @@ public class CommandTests
         Assert.That((o.Port, o.DatabasePath, o.InMemory, o.Sqlite.SynchronousFull, verbose), Is.EqualTo((8080, "x.db", false, false, false)));
         Assert.That(MediatorCommand.Parse(["--port", "0", "--memory", "--verbose"], out verbose).InMemory, Is.True);
         Assert.That(verbose, Is.True);
+        Assert.That(MediatorCommand.Parse(["--port", "0"], out _).DatabasePath, Is.EqualTo(MediatorCommand.DefaultDatabase), "SQLite is the default");
     }
 
     [TestCase(new[] { "--port", "x", "--memory" }, "not a port")]
     [TestCase(new[] { "--port", "70000", "--memory" }, "not a port")]
-    [TestCase(new[] { "--port", "1" }, "--db FILE")]
     [TestCase(new[] { "--port", "1", "--db", "a", "--memory" }, "exclude")]
     [TestCase(new[] { "--bind", "nowhere", "--memory" }, "not an IP address")]
     [TestCase(new[] { "--frobnicate" }, "unknown option")]
