@@ -80,7 +80,7 @@ internal static class PickupProtocol
                 if (live)
                 {
                     // "Live Mode MUST only be enabled when a persistent transport is used, such as WebSockets."
-                    if (session is null) throw new DidCommException(ProblemCodes.LiveModeNotSupported, null!);
+                    if (session is null) throw new DidCommException(ProblemCodes.LiveModeNotSupported, "live delivery needs a WebSocket; this message came over HTTP");
                     if (session.LiveOwner is { } previous && previous != client) engine.Live.Remove(previous, session);
                     session.EnableLive(client, batch => PackLive(engine, client, batch), engine.Options.LiveBatchMessages, engine.Options.LiveBatchBytes, engine.Options.LiveLinger, engine.Options.Log);
                     engine.Live.Add(client, session);

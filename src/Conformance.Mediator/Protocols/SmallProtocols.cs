@@ -80,8 +80,8 @@ internal static class DiscoverFeaturesProtocol
         return engine.Reply(inbound, MessageTypes.Disclose, new JsonObject { ["disclosures"] = disclosures });
     }
 
-    /// <summary>'*' matches any run of characters; everything else literally. A PIURI query also matches the protocol
-    /// when it names a message of it (".../2.0/ping" has no protocol disclosure of its own, so it matches nothing).</summary>
+    /// <summary>feature_discovery.md: "The match field of a query descriptor may use the * wildcard": '*' matches any run of
+    /// characters (so "https://didcomm.org/tictactoe/1.*" matches every 1.x version); everything else matches literally.</summary>
     internal static bool Matches(string pattern, string value)
     {
         int p = 0, v = 0, star = -1, mark = 0;
