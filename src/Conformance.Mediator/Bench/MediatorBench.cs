@@ -155,7 +155,8 @@ public static class MediatorBench
         var cpuPerMessage = median.MediatorCpuMicrosPerMessage + median.ClientCpuMicrosPerMessage;
         var ceiling = Environment.ProcessorCount * 1e6 / Math.Max(1, cpuPerMessage);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"mediator bench median of {runs.Count}: p50 {median.P50Ms:0.0} ms, p99 {median.P99Ms:0.0} ms, cpu {cpuPerMessage:0} us/msg (CPU-bound ceiling {ceiling:0} msgs/s on {Environment.ProcessorCount} idle cores), peak RSS {rssMb:0} MB ({(o.TargetDid is not null ? "external mediator: not measured" : o.InProcess ? "bench process, mediator inside" : "mediator process")}), {median.MessagesPerSecond:0} msgs/s"));
+            $"mediator bench median of {runs.Count}: p50 {median.P50Ms:0.0} ms, p99 {median.P99Ms:0.0} ms, " +
+            (o.TargetDid is null ? $"cpu {cpuPerMessage:0} us/msg (CPU-bound ceiling {ceiling:0} msgs/s on {Environment.ProcessorCount} idle cores), " : "") + $"peak RSS {rssMb:0} MB ({(o.TargetDid is not null ? "external mediator: not measured" : o.InProcess ? "bench process, mediator inside" : "mediator process")}), {median.MessagesPerSecond:0} msgs/s"));
         return median;
     }
 
