@@ -154,9 +154,12 @@ public static class MediatorBench
         var rssMb = target.PeakRssBytes() / (1024.0 * 1024.0);
         var cpuPerMessage = median.MediatorCpuMicrosPerMessage + median.ClientCpuMicrosPerMessage;
         var ceiling = Environment.ProcessorCount * 1e6 / Math.Max(1, cpuPerMessage);
+        var cpuPart = o.TargetDid is null
+            ? string.Create(CultureInfo.InvariantCulture, $"cpu {cpuPerMessage:0} us/msg (CPU-bound ceiling {ceiling:0} msgs/s on {Environment.ProcessorCount} idle cores), ")
+            : "";
+        var rssWhat = o.TargetDid is not null ? "external mediator: not measured" : o.InProcess ? "bench process, mediator inside" : "mediator process";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"mediator bench median of {runs.Count}: p50 {median.P50Ms:0.0} ms, p99 {median.P99Ms:0.0} ms, " +
-            (o.TargetDid is null ? $"cpu {cpuPerMessage:0} us/msg (CPU-bound ceiling {ceiling:0} msgs/s on {Environment.ProcessorCount} idle cores), " : "") + $"peak RSS {rssMb:0} MB ({(o.TargetDid is not null ? "external mediator: not measured" : o.InProcess ? "bench process, mediator inside" : "mediator process")}), {median.MessagesPerSecond:0} msgs/s"));
+            $"mediator bench median of {runs.Count}: p50 {median.P50Ms:0.0} ms, p99 {median.P99Ms:0.0} ms, {cpuPart}peak RSS {rssMb:0} MB ({rssWhat}), {median.MessagesPerSecond:0} msgs/s"));
         return median;
     }
 
