@@ -16,7 +16,7 @@ public sealed class UsageException(string message) : Exception(message);
 /// </summary>
 public static class MediatorCommand
 {
-    public const string Usage = "usage: conformance mediator --port N [--db FILE | --memory] [--bind ADDRESS] [--seed TEXT] [--sync full|normal] [--verbose]";
+    public const string Usage = "usage: conformance mediator --port N [--db FILE | --memory | --postgres CONNSTRING] [--bind ADDRESS] [--seed TEXT] [--sync full|normal] [--verbose]";
 
     /// <summary>The database used when neither --db nor --memory is given (SQLite is the durable default).</summary>
     public const string DefaultDatabase = "mediator.db";
@@ -42,6 +42,7 @@ public static class MediatorCommand
                     break;
                 case "--db": db = Value(); break;
                 case "--memory": memory = true; break;
+                case "--postgres": o.PostgresConnectionString = Value(); break;
                 case "--bind":
                     var b = Value();
                     o.Bind = IPAddress.TryParse(b, out var ip) ? ip : throw new UsageException($"--bind: '{b}' is not an IP address");
@@ -61,8 +62,9 @@ public static class MediatorCommand
                 default: throw new UsageException($"unknown option '{a}'; {Usage}");
             }
         }
-        if (db is not null && memory) throw new UsageException("--db and --memory exclude each other");
-        o.DatabasePath = memory ? null : db ?? DefaultDatabase;
+        if ((db is not null ? 1 : 0) + (memory ? 1 : 0) + (o.PostgresConnectionString is not null ? 1 : 0) > 1)
+            throw new UsageException("--db, --memory and --postgres exclude each other");
+        o.DatabasePath = memory || o.PostgresConnectionString is not null ? null : db ?? DefaultDatabase;
         o.InMemory = memory;
         return o;
     }

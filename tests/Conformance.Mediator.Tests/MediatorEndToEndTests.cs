@@ -10,6 +10,7 @@ namespace Conformance.Mediator.Tests;
 /// </summary>
 [TestFixture("sqlite")]
 [TestFixture("memory")]
+[TestFixture("postgres")]
 public class MediatorEndToEndTests(string store)
 {
     private MediatorHost _host = null!;
@@ -21,6 +22,7 @@ public class MediatorEndToEndTests(string store)
         _host = await MediatorHost.StartAsync(new MediatorOptions
         {
             InMemory = store == "memory",
+            PostgresConnectionString = store == "postgres" ? PostgresServer.NewDatabase() : null,
             MediationPolicy = did => !Denied.Contains(did),
         });
     }

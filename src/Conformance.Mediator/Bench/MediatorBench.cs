@@ -22,6 +22,8 @@ public sealed class MediatorBenchOptions
     public int PayloadBytes { get; set; } = 200;
     public ContentAlg Enc { get; set; } = ContentAlg.XC20P;
     public bool InMemory { get; set; }
+    /// <summary>Use the PostgreSQL backend with this connection string.</summary>
+    public string? Postgres { get; set; }
     public bool SynchronousFull { get; set; } = true;
     /// <summary>Recipients acknowledge (messages-received) once this many deliveries are pending, or every 20 ms.</summary>
     public int AckBatch { get; set; } = 256;
@@ -57,7 +59,7 @@ public sealed record MediatorBenchRun(int Messages, TimeSpan Elapsed, double Mes
 /// </summary>
 public static class MediatorBench
 {
-    public const string Usage = "usage: conformance bench mediator [--senders S] [--recipients R] [--messages M] [--runs K] [--window W] [--payload BYTES] [--enc xc20p|a256gcm] [--memory] [--sync full|normal] [--in-process | --target DID]";
+    public const string Usage = "usage: conformance bench mediator [--senders S] [--recipients R] [--messages M] [--runs K] [--window W] [--payload BYTES] [--enc xc20p|a256gcm] [--memory | --postgres CONNSTRING] [--sync full|normal] [--in-process | --target DID]";
 
     /// <summary>
     /// Runtime settings for the mediator child process (the same can go into the CLI's runtimeconfig as
@@ -109,6 +111,7 @@ public static class MediatorBench
                     };
                     break;
                 case "--memory": o.InMemory = true; break;
+                case "--postgres": o.Postgres = Value(); break;
                 case "--in-process": o.InProcess = true; break;
                 case "--target": o.TargetDid = Value(); break;
                 case "--sync":
@@ -130,7 +133,7 @@ public static class MediatorBench
     /// median run (by throughput).</summary>
     public static async Task<MediatorBenchRun> RunAsync(MediatorBenchOptions o, TextWriter output, CancellationToken ct = default)
     {
-        var store = o.InMemory ? "memory" : $"sqlite WAL synchronous={(o.SynchronousFull ? "FULL" : "NORMAL")}";
+        var store = o.InMemory ? "memory" : o.Postgres is not null ? "postgres" : $"sqlite WAL synchronous={(o.SynchronousFull ? "FULL" : "NORMAL")}";
         output.WriteLine($"mediator bench: {o.Senders} senders x {o.Window} in flight -> {o.Recipients} live WebSocket recipients, " +
                          $"{o.Messages} messages/run, forwards anoncrypt {ContentEncryption.Name(o.Enc)}, {store}, " +
                          $"mediator {(o.TargetDid is not null ? "external" : o.InProcess ? "in process" : "in a child process")}, {Environment.ProcessorCount} cores");
@@ -184,7 +187,7 @@ public static class MediatorBench
     private sealed class InProcessTarget(MediatorHost host) : Target
     {
         public static async Task<Target> StartAsync(MediatorBenchOptions o, CancellationToken ct) =>
-            new InProcessTarget(await MediatorHost.StartAsync(new MediatorOptions { InMemory = o.InMemory, Sqlite = new SqliteStoreOptions { SynchronousFull = o.SynchronousFull } }, ct));
+            new InProcessTarget(await MediatorHost.StartAsync(new MediatorOptions { InMemory = o.InMemory, PostgresConnectionString = o.Postgres, Sqlite = new SqliteStoreOptions { SynchronousFull = o.SynchronousFull } }, ct));
         public override string Did => host.Did;
         public override TimeSpan Cpu() => TimeSpan.Zero;
         public override long PeakRssBytes() => MediatorBench.PeakRssBytes();
@@ -201,7 +204,8 @@ public static class MediatorBench
             if (Path.GetFileNameWithoutExtension(exe) == "dotnet")
                 psi.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("no entry assembly to start the mediator from"));
             foreach (var a in o.MediatorCommand) psi.ArgumentList.Add(a);
-            foreach (var a in (string[])["--port", "0", .. o.InMemory ? ["--memory"] : (string[])["--db", Path.Combine(dir, "bench.db")], "--sync", o.SynchronousFull ? "full" : "normal"])
+            string[] storeArgs = o.InMemory ? ["--memory"] : o.Postgres is { } pg ? ["--postgres", pg] : ["--db", Path.Combine(dir, "bench.db"), "--sync", o.SynchronousFull ? "full" : "normal"];
+            foreach (var a in (string[])["--port", "0", .. storeArgs])
                 psi.ArgumentList.Add(a);
             foreach (var (k, v) in ChildEnvironment) psi.Environment[k] = v;
             var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the mediator process");

@@ -71,6 +71,7 @@ public sealed class MediatorHost : IAsyncDisposable
         string? tempDir = null;
         IMessageQueue queue;
         if (options.Store is not null) queue = options.Store;
+        else if (options.PostgresConnectionString is { } pg) queue = await PostgresMediatorStore.OpenAsync(pg, options.Sqlite.ReplayWindow, ct);
         else if (options.InMemory) queue = new MemoryMediatorStore(options.Sqlite.ReplayWindow);
         else
         {

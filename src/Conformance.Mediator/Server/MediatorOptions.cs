@@ -19,6 +19,9 @@ public sealed class MediatorOptions
     /// temporary folder (deleted on dispose).</summary>
     public string? DatabasePath { get; set; }
 
+    /// <summary>Use <see cref="PostgresMediatorStore"/> with this Npgsql connection string instead of SQLite.</summary>
+    public string? PostgresConnectionString { get; set; }
+
     /// <summary>Use <see cref="MemoryMediatorStore"/> (nothing survives a restart).</summary>
     public bool InMemory { get; set; }
 
