@@ -6,7 +6,7 @@ using Conformance.Wire.Crypto;
 namespace Conformance.Mediator;
 
 /// <summary>Bad command-line input: one line for stderr, exit code 2.</summary>
-public sealed class UsageException(string message) : Exception(message);
+public sealed class MediatorUsageException(string message) : Exception(message);
 
 /// <summary>
 /// <c>conformance mediator --port N [--db FILE | --memory] [--bind 127.0.0.1] [--seed S] [--sync full|normal] [--verbose]</c>:
@@ -21,7 +21,7 @@ public static class MediatorCommand
     /// <summary>The database used when neither --db nor --memory is given (SQLite is the durable default).</summary>
     public const string DefaultDatabase = "mediator.db";
 
-    /// <summary>Parses the arguments (after the verb) into options; throws <see cref="UsageException"/>.</summary>
+    /// <summary>Parses the arguments (after the verb) into options; throws <see cref="MediatorUsageException"/>.</summary>
     public static MediatorOptions Parse(IReadOnlyList<string> args, out bool verbose)
     {
         var o = new MediatorOptions();
@@ -31,13 +31,13 @@ public static class MediatorCommand
         for (var i = 0; i < args.Count; i++)
         {
             var a = args[i];
-            string Value() => i + 1 < args.Count ? args[++i] : throw new UsageException($"{a} needs a value; {Usage}");
+            string Value() => i + 1 < args.Count ? args[++i] : throw new MediatorUsageException($"{a} needs a value; {Usage}");
             switch (a)
             {
                 case "--port":
                     var p = Value();
                     if (!int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
-                        throw new UsageException($"--port: '{p}' is not a port number (0-65535)");
+                        throw new MediatorUsageException($"--port: '{p}' is not a port number (0-65535)");
                     o.Port = port;
                     break;
                 case "--db": db = Value(); break;
@@ -45,7 +45,7 @@ public static class MediatorCommand
                 case "--postgres": o.PostgresConnectionString = Value(); break;
                 case "--bind":
                     var b = Value();
-                    o.Bind = IPAddress.TryParse(b, out var ip) ? ip : throw new UsageException($"--bind: '{b}' is not an IP address");
+                    o.Bind = IPAddress.TryParse(b, out var ip) ? ip : throw new MediatorUsageException($"--bind: '{b}' is not an IP address");
                     break;
                 case "--public-host": o.PublicHost = Value(); break;
                 case "--seed": o.Entropy = Entropy.Seeded(Value(), "mediator"); break;
@@ -54,16 +54,16 @@ public static class MediatorCommand
                     {
                         "full" => true,
                         "normal" => false,
-                        var s => throw new UsageException($"--sync: '{s}' is neither full nor normal"),
+                        var s => throw new MediatorUsageException($"--sync: '{s}' is neither full nor normal"),
                     };
                     break;
                 case "--verbose": verbose = true; break;
-                case "-h" or "--help": throw new UsageException(Usage);
-                default: throw new UsageException($"unknown option '{a}'; {Usage}");
+                case "-h" or "--help": throw new MediatorUsageException(Usage);
+                default: throw new MediatorUsageException($"unknown option '{a}'; {Usage}");
             }
         }
         if ((db is not null ? 1 : 0) + (memory ? 1 : 0) + (o.PostgresConnectionString is not null ? 1 : 0) > 1)
-            throw new UsageException("--db, --memory and --postgres exclude each other");
+            throw new MediatorUsageException("--db, --memory and --postgres exclude each other");
         o.DatabasePath = memory || o.PostgresConnectionString is not null ? null : db ?? DefaultDatabase;
         o.InMemory = memory;
         return o;
@@ -76,7 +76,7 @@ public static class MediatorCommand
         MediatorOptions options;
         bool verbose;
         try { options = Parse(args, out verbose); }
-        catch (UsageException e) { stderr.WriteLine("conformance mediator: " + e.Message); return 2; }
+        catch (MediatorUsageException e) { stderr.WriteLine("conformance mediator: " + e.Message); return 2; }
         if (verbose) options.Log = line => { lock (stderr) stderr.WriteLine("mediator: " + line); };
 
         using var done = CancellationTokenSource.CreateLinkedTokenSource(stop);

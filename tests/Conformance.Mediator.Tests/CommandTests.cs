@@ -72,9 +72,9 @@ public class CommandTests
     {
         var o = MediatorBench.Parse(["--senders", "2", "--recipients", "3", "--messages", "100", "--runs", "1", "--enc", "a256gcm"]);
         Assert.That((o.Senders, o.Recipients, o.Messages, o.Runs, o.Enc), Is.EqualTo((2, 3, 100, 1, Conformance.Wire.DidComm2.ContentAlg.A256Gcm)));
-        Assert.That(() => MediatorBench.Parse(["--senders", "0"]), Throws.TypeOf<UsageException>().With.Message.Contains("positive"));
-        Assert.That(() => MediatorBench.Parse(["--enc", "rot13"]), Throws.TypeOf<UsageException>());
-        Assert.That(() => MediatorBench.Parse(["--what"]), Throws.TypeOf<UsageException>());
+        Assert.That(() => MediatorBench.Parse(["--senders", "0"]), Throws.TypeOf<MediatorUsageException>().With.Message.Contains("positive"));
+        Assert.That(() => MediatorBench.Parse(["--enc", "rot13"]), Throws.TypeOf<MediatorUsageException>());
+        Assert.That(() => MediatorBench.Parse(["--what"]), Throws.TypeOf<MediatorUsageException>());
     }
 
     [Test]

@@ -22,7 +22,7 @@ public static class TestHostProgram
                 MediatorBench.RunAsync(options, Console.Out).GetAwaiter().GetResult();
                 return 0;
             }
-            catch (UsageException e) { Console.Error.WriteLine(e.Message); return 2; }
+            catch (MediatorUsageException e) { Console.Error.WriteLine(e.Message); return 2; }
         }
         Console.Error.WriteLine("this is a test assembly; run it with `dotnet test`, or `mediator-host --port N --db FILE`");
         return 2;

@@ -20,7 +20,7 @@ public static class MediatorVerbs
     {
         MediatorBenchOptions options;
         try { options = MediatorBench.Parse(args); }
-        catch (UsageException e)
+        catch (MediatorUsageException e)
         {
             Console.Error.WriteLine("conformance bench mediator: " + e.Message);
             return 2;

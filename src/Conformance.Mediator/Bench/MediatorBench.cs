@@ -85,12 +85,12 @@ public static class MediatorBench
         for (var i = 0; i < args.Count; i++)
         {
             var a = args[i];
-            string Value() => i + 1 < args.Count ? args[++i] : throw new UsageException($"{a} needs a value; {Usage}");
+            string Value() => i + 1 < args.Count ? args[++i] : throw new MediatorUsageException($"{a} needs a value; {Usage}");
             int Positive()
             {
                 var v = Value();
                 return int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
-                    : throw new UsageException($"{a}: '{v}' is not a positive integer");
+                    : throw new MediatorUsageException($"{a}: '{v}' is not a positive integer");
             }
             switch (a)
             {
@@ -107,7 +107,7 @@ public static class MediatorBench
                         "xc20p" or "XC20P" => ContentAlg.XC20P,
                         "a256gcm" or "A256GCM" => ContentAlg.A256Gcm,
                         "a256cbc-hs512" or "A256CBC-HS512" => ContentAlg.A256CbcHs512,
-                        var s => throw new UsageException($"--enc: '{s}' is not xc20p, a256gcm or a256cbc-hs512"),
+                        var s => throw new MediatorUsageException($"--enc: '{s}' is not xc20p, a256gcm or a256cbc-hs512"),
                     };
                     break;
                 case "--memory": o.InMemory = true; break;
@@ -119,11 +119,11 @@ public static class MediatorBench
                     {
                         "full" => true,
                         "normal" => false,
-                        var s => throw new UsageException($"--sync: '{s}' is neither full nor normal"),
+                        var s => throw new MediatorUsageException($"--sync: '{s}' is neither full nor normal"),
                     };
                     break;
-                case "-h" or "--help": throw new UsageException(Usage);
-                default: throw new UsageException($"unknown option '{a}'; {Usage}");
+                case "-h" or "--help": throw new MediatorUsageException(Usage);
+                default: throw new MediatorUsageException($"unknown option '{a}'; {Usage}");
             }
         }
         return o;
