@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Conformance: one entry point for people and CI.
-#   ./run.sh                 run every suite against the embedded reference agent
+#   ./run.sh [--agent NAME|URL] [--runtime process|docker] [--suite RFC0160,...]
+#                            run the suites (default: every suite against the embedded reference agent)
 #   ./run.sh test            build and run the project's own tests (what CI runs)
+#   ./run.sh fixtures [--accept]   verify (or rewrite) the golden wire fixtures
+#   ./run.sh interop [--agents reference,credo] [--runtime process]   every ordered pair of agents: the interop matrix
 #   ./run.sh cli ARGS...     run the `conformance` command-line tool
 #   ./run.sh bench ...       benchmarks (Release build)
 # Exit codes: 0 ok, 1 a case or test failed, 2 usage error.
@@ -48,6 +51,9 @@ cmd_cli() {
 case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   cli) shift; cmd_cli "$@" ;;
-  -h|--help|help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
+  fixtures) shift; need_sodium; build Debug; exec dotnet "$(cli_dll)" fixtures "$@" ;;
+  interop) shift; need_sodium; build Debug; exec dotnet "$(cli_dll)" interop "$@" ;;
+  bench) shift; need_sodium; build Release; exec dotnet "$(cli_dll Release)" bench "$@" ;;
+  -h|--help|help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) need_sodium; build Debug; exec dotnet "$(cli_dll)" run "$@" ;;
 esac

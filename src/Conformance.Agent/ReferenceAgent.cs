@@ -79,6 +79,12 @@ public sealed class ReferenceAgent : IAsyncDisposable
     /// <summary>The agent's public DID (for implicit invitations), served as did:web from its own HTTP server.</summary>
     public PublicDid? PublicDid { get; set; }
 
+    /// <summary>Every endpoint the agent's host listens on, by scheme ("http", "ws"); the advertised ones are <see cref="AgentOptions.Endpoints"/>.</summary>
+    public Dictionary<string, string> ListeningEndpoints { get; } = [];
+
+    /// <summary>The endpoints advertised when the agent started (what an AATH agent/start without parameters restores).</summary>
+    public List<string> DefaultEndpoints { get; } = [];
+
     /// <summary>The endpoint this agent advertises first, or null for an edge agent without an endpoint.</summary>
     public string? Endpoint => Options.Endpoints.FirstOrDefault();
 
@@ -150,7 +156,7 @@ public sealed class ReferenceAgent : IAsyncDisposable
             session?.Transport, null, unpacked.SenderVerkey, unpacked.RecipientVerkey, inbound.Connection?.Id));
 
         await DispatchAsync(inbound, ct);
-        return InboundResult.Ok;
+        return inbound.Result ?? InboundResult.Ok;
     }
 
     /// <summary>Hands a parsed message to its protocol; turns failures into problem reports.</summary>
@@ -165,14 +171,14 @@ public sealed class ReferenceAgent : IAsyncDisposable
                 if (inbound.Connection != null)
                 {
                     // Any message on a connection counts as the RFC 0160 ack.
-                    Connections.OnAnyMessage(inbound.Connection);
+                    CountAsAck(inbound.Connection, type);
                     Emit(new AgentEvent(AgentEvent.MessageReceived, inbound.Connection.Id, inbound.Message.ThreadId, inbound.Message.Json));
                     await ProblemReports.SendGenericAsync(inbound.Connection, "unsupported-message-type",
                         $"message type {type} is not supported by this agent", inbound.Message.Id, ct);
                 }
                 return;
             }
-            if (inbound.Connection != null) Connections.OnAnyMessage(inbound.Connection);
+            if (inbound.Connection != null) CountAsAck(inbound.Connection, type);
             await handler.HandleAsync(inbound, ct);
         }
         catch (ProblemReportException p)
@@ -185,6 +191,15 @@ public sealed class ReferenceAgent : IAsyncDisposable
             await ProblemReports.SendAsync(inbound, new ProblemReportException(type.Protocol + "/" + type.Major + "." + type.Minor,
                 ProcessingErrorCode(type), "internal processing error", inbound.Message.ThreadId, inbound.Message.ParentThreadId, inbound.Connection), ct);
         }
+    }
+
+    /// <summary>
+    /// RFC 0160 §3: any message on a connection confirms it ("Receipt of a message puts the inviter into the complete
+    /// state") — except a problem report, which confirms nothing.
+    /// </summary>
+    private void CountAsAck(ConnectionRecord c, MessageType type)
+    {
+        if (!ProblemReports.IsProblemReport(type)) Connections.OnAnyMessage(c);
     }
 
     private static string ProcessingErrorCode(MessageType t) => t.Name switch

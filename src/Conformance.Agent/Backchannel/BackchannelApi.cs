@@ -25,10 +25,29 @@ public static class BackchannelApi
         cmd.MapGet("/version", () => Results.Text(Version, "text/plain"));
         cmd.MapPost("/agent/start", (JsonObject? body) => Handle(() =>
         {
-            var p = body?["data"]?["parameters"] as JsonObject;
-            if (p is { Count: > 0 })
-                return Task.FromResult(NotImplemented("restarting with custom transport parameters is not supported by the reference backchannel; start `conformance agent` with the options you need"));
-            return Task.FromResult(Results.Json(new { status = "active" }));
+            var p = body?["data"]?["parameters"] as JsonObject ?? new JsonObject();
+            // "mime-type": only the DIDComm v1 envelope profile (RFC 0019) is spoken here.
+            var mime = p["mime-type"];
+            var mimes = mime is JsonArray a ? a.Select(x => x?.ToString()).ToList() : mime is JsonValue ? [mime.ToString()] : [];
+            if (mimes.Count > 0 && !mimes.Any(m => m is "didcomm/aip1" or "didcomm/aip2;env=rfc19" or "application/didcomm-envelope-enc"))
+                return Task.FromResult(NotImplemented($"mime-type {string.Join(", ", mimes)} is not supported; the reference agent speaks didcomm/aip2;env=rfc19"));
+            // "inbound_transports": which of the agent's listening endpoints it advertises; [] = no inbound endpoint
+            // (an edge agent that relies on return-route). Outbound: HTTP and WS are always available.
+            if (p["inbound_transports"] is null)
+            {
+                // AATH: "If the property is left out the agent should use default configuration."
+                agent.Options.Endpoints.Clear();
+                agent.Options.Endpoints.AddRange(agent.DefaultEndpoints);
+            }
+            else if (p["inbound_transports"] is JsonArray inbound)
+            {
+                var wanted = inbound.Select(x => x?.ToString() ?? "").ToList();
+                var unknown = wanted.Where(w => !agent.ListeningEndpoints.ContainsKey(w)).ToList();
+                if (unknown.Count > 0) throw new BadRequest($"unknown inbound transport(s): {string.Join(", ", unknown)} (http, ws)");
+                agent.Options.Endpoints.Clear();
+                agent.Options.Endpoints.AddRange(wanted.Select(w => agent.ListeningEndpoints[w]));
+            }
+            return Task.FromResult(Results.Json(new { status = "active", endpoints = agent.Options.Endpoints }));
         }));
 
         // ------------------------------------------------------------- connection (RFC 0160)
@@ -54,7 +73,7 @@ public static class BackchannelApi
         cmd.MapPost("/connection/receive-invitation", (JsonObject? body) => Handle(async () =>
         {
             var data = body?["data"] as JsonObject ?? throw new BadRequest("data (the invitation) is required");
-            var invitation = (JsonObject)data.DeepClone();
+            var invitation = InvitationFrom(data);
             var mediator = Str(invitation, "mediator_connection_id");
             invitation.Remove("mediator_connection_id");
             var c = await agent.Connections.ReceiveInvitationAsync(invitation, autoAccept: false, mediatorConnectionId: mediator);
@@ -113,8 +132,15 @@ public static class BackchannelApi
             var c = await agent.DidExchange.CreateRequestToPublicDidAsync(theirPublicDid, autoAccept: false);
             return Results.Json(new { connection_id = c.Id, state = AathDidExchangeState(c) });
         }));
-        cmd.MapPost("/did-exchange/receive-request-resolvable-did", () =>
-            NotImplemented("requests to our public DID are received on the DIDComm endpoint; use GET /agent/response/did-exchange/{did} to find the connection"));
+        // AATH T005-RFC0023 "Bob receives the request with their public DID": the request itself arrives on the
+        // DIDComm endpoint; this answers with the newest connection made from our public DID (the implicit invitation).
+        cmd.MapPost("/did-exchange/receive-request-resolvable-did", () => Handle(() =>
+        {
+            var did = agent.PublicDid?.Did ?? throw new NotFound("this agent has no public DID");
+            var c = agent.Store.FindConnections(x => x.InvitationId != null && x.InvitationId.StartsWith(did, StringComparison.Ordinal))
+                        .LastOrDefault() ?? throw new NotFound($"no request to the public DID {did} has arrived");
+            return Task.FromResult(Results.Json(new { connection_id = c.Id, state = AathDidExchangeState(c) }));
+        }));
 
         // ------------------------------------------------------------- out-of-band (RFC 0434)
         cmd.MapPost("/out-of-band/send-invitation-message", (JsonObject? body) => Handle(async () =>
@@ -147,7 +173,7 @@ public static class BackchannelApi
         cmd.MapPost("/out-of-band/receive-invitation", (JsonObject? body) => Handle(async () =>
         {
             var data = body?["data"] as JsonObject ?? throw new BadRequest("data (the invitation) is required");
-            var invitation = (JsonObject)data.DeepClone();
+            var invitation = InvitationFrom(data);
             var reuse = Bool(invitation, "use_existing_connection") ?? false;
             var mediator = Str(invitation, "mediator_connection_id");
             invitation.Remove("use_existing_connection");
@@ -236,6 +262,21 @@ public static class BackchannelApi
 
     private static string Id(JsonObject? body) =>
         Str(body, "id") ?? Str(body?["data"] as JsonObject, "id") ?? throw new BadRequest("id is required");
+
+    /// <summary>
+    /// The invitation of a receive-invitation call: the AATH form (the invitation object itself), or — an extension of
+    /// this backchannel, so the harness can test URL decoding (RFC 0160: padded and unpadded base64url) —
+    /// <c>{"invitation_url": "https://…?c_i=…"}</c>. Other fields of data (use_existing_connection, …) are kept.
+    /// </summary>
+    private static JsonObject InvitationFrom(JsonObject data)
+    {
+        var copy = (JsonObject)data.DeepClone();
+        if (Str(copy, "invitation_url") is not { } url) return copy;
+        var decoded = (JsonObject)Conformance.Wire.Invitations.InvitationUrl.Decode(url).Message.DeepClone();
+        copy.Remove("invitation_url");
+        foreach (var (k, v) in copy) decoded[k] = v?.DeepClone();
+        return decoded;
+    }
 
     private static string? Str(JsonObject? o, string name) => o?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
     private static bool? Bool(JsonObject? o, string name) => o?[name] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;

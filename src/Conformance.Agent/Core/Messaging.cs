@@ -16,6 +16,11 @@ public sealed class InboundMessage
     /// <summary>The transport session it arrived on (for return-route replies); null when not replyable.</summary>
     public IInboundSession? Session { get; init; }
     public required byte[] Envelope { get; init; }
+    /// <summary>
+    /// Set by a handler that refuses the message at the transport level (e.g. a forward for a key nobody registered):
+    /// the pipeline returns it instead of <see cref="InboundResult.Ok"/>, so the HTTP transport answers 400 with the reason.
+    /// </summary>
+    public InboundResult? Result { get; set; }
 }
 
 /// <summary>An open inbound transport on which replies can travel back (RFC 0092 return-route).</summary>

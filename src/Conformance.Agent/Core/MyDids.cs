@@ -36,12 +36,17 @@ public static class MyDids
             {
                 var ed = Multibase.EncodeKey(KeyCodec.Ed25519Pub, key.PublicKey);
                 var x = Multibase.EncodeKey(KeyCodec.X25519Pub, key.X25519Public);
+                // A did-communication service is what v1 agents read, with the recipient key on the doc's Ed25519 key
+                // (#key-1, the first key). A "dm" (DIDCommMessaging) service would make v1 senders encrypt to the X25519 key.
                 var svc = new JsonObject
                 {
-                    ["t"] = "dm",
-                    ["s"] = new JsonObject { ["uri"] = endpoint, ["a"] = new JsonArray("didcomm/aip2;env=rfc19"), ["r"] = RoutingArray(routingKeys) },
+                    ["t"] = "did-communication",
+                    ["s"] = endpoint,
+                    ["recipientKeys"] = new JsonArray("#key-1"),
+                    ["r"] = RoutingArray(routingKeys),
+                    ["a"] = new JsonArray("didcomm/aip2;env=rfc19"),
+                    ["priority"] = 0,
                 };
-                // A did-communication-style service is what v1 agents read; keep recipient key on the doc's Ed25519 key.
                 var did = DidPeer.Numalgo2([('V', ed), ('E', x)], [svc]);
                 var doc = DidPeer.Resolve(did).Json;
                 return new MyDid(did, key, doc, service);

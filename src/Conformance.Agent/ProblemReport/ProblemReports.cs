@@ -51,7 +51,8 @@ public sealed class ProblemReports(ReferenceAgent agent) : IProtocolHandler
     /// <summary>Builds a problem report in <paramref name="family"/> (e.g. "connections/1.0").</summary>
     public AgentMessage Build(string family, string code, string explain, string? thid, string? pthid, string docUri = DocUris.DidCommOrg)
     {
-        var name = family.StartsWith("connections/") || family.StartsWith("didexchange/") ? "problem_report" : "problem-report";
+        // RFC 0160, RFC 0023 and RFC 0434 (§Errors: "out-of-band/%VER/problem_report") name it problem_report; RFC 0035 problem-report.
+        var name = family.StartsWith("connections/") || family.StartsWith("didexchange/") || family.StartsWith("out-of-band/") ? "problem_report" : "problem-report";
         var msg = agent.NewMessage(docUri + family + "/" + name);
         if (thid != null || pthid != null) msg = msg.WithThread(thid, pthid);
         msg.Json["problem-code"] = code;

@@ -24,6 +24,8 @@ public sealed class AgentHostOptions
     public bool AdvertiseWs { get; set; }
     /// <summary>An edge agent: no inbound endpoint is advertised; replies come back over return-route.</summary>
     public bool NoInbound { get; set; }
+    /// <summary>Give the agent a public DID (did:web served from this host) once it listens: an implicit invitation.</summary>
+    public bool PublicDid { get; set; }
 }
 
 /// <summary>
@@ -65,11 +67,17 @@ public sealed class AgentHost : IAsyncDisposable
         var http = new Uri($"http://{host}:{port}/");
         var ws = new Uri($"ws://{host}:{port}/");
 
+        agent.ListeningEndpoints["http"] = http.ToString().TrimEnd('/');
+        agent.ListeningEndpoints["ws"] = ws.ToString().TrimEnd('/');
         if (!options.NoInbound && agent.Options.Endpoints.Count == 0)
         {
             if (options.AdvertiseHttp) agent.Options.Endpoints.Add(http.ToString().TrimEnd('/'));
             if (options.AdvertiseWs) agent.Options.Endpoints.Add(ws.ToString().TrimEnd('/'));
         }
+
+        agent.DefaultEndpoints.Clear();
+        agent.DefaultEndpoints.AddRange(agent.Options.Endpoints);
+        if (options.PublicDid && !options.NoInbound) DidExchange.PublicDids.Ensure(agent);
 
         WebApplication? backchannel = null;
         Uri? bcUrl = null;
@@ -124,22 +132,26 @@ public sealed class AgentHost : IAsyncDisposable
             };
         });
 
-        app.Map("/", async (HttpContext ctx) =>
+        // WebSocket upgrades are taken here, ahead of the endpoints: as an endpoint, "/" would lose the GET upgrade
+        // request to the landing page (PublicPages' MapGet("/") is the more specific match).
+        app.Use(async (HttpContext ctx, Func<Task> next) =>
         {
-            if (!ctx.WebSockets.IsWebSocketRequest)
+            if (!ctx.WebSockets.IsWebSocketRequest || ctx.Request.Path != "/")
             {
-                ctx.Response.StatusCode = 405;
+                await next();
                 return;
             }
             using var ws = await ctx.WebSockets.AcceptWebSocketAsync();
             var session = new WsInboundSession(ws);
+            // A stopping host ends its sockets rather than waiting out Kestrel's shutdown timeout for peers to close them.
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, app.Lifetime.ApplicationStopping);
             try
             {
                 while (ws.State == WebSocketState.Open)
                 {
-                    var body = await WebSocketFrames.ReadMessageAsync(ws, agent.Options.MaxInboundBytes, ctx.RequestAborted);
+                    var body = await WebSocketFrames.ReadMessageAsync(ws, agent.Options.MaxInboundBytes, ended.Token);
                     if (body == null) break;
-                    await agent.ReceiveAsync(body, session, ctx.RequestAborted);
+                    await agent.ReceiveAsync(body, session, ended.Token);
                 }
                 if (ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
                     await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);

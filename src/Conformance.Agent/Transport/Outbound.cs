@@ -35,6 +35,9 @@ public sealed class Outbound : IDisposable
     /// <summary>The media type put on outbound HTTP posts (the harness can switch to the legacy one).</summary>
     public string ContentType { get; set; } = MediaType;
 
+    /// <summary>How envelopes are packed (cipher, padding); the harness varies it to test other agents' unpackers.</summary>
+    public PackOptions PackOptions { get; set; } = PackOptions.Default;
+
     /// <summary>Remembers that replies to <paramref name="theirVerkey"/> may travel back on <paramref name="session"/>.</summary>
     public void RegisterReturnRoute(string theirVerkey, IInboundSession session)
     {
@@ -42,11 +45,13 @@ public sealed class Outbound : IDisposable
     }
 
     /// <summary>Sends a message on a connection, from the connection's key to the other side's service.</summary>
-    public Task SendAsync(AgentMessage message, ConnectionRecord connection, CancellationToken ct = default)
+    public async Task SendAsync(AgentMessage message, ConnectionRecord connection, CancellationToken ct = default)
     {
         var service = connection.TheirService ?? throw new InvalidOperationException($"connection {connection.Id} has no service to send to");
         var sender = connection.MyVerkey is { } vk ? _agent.Wallet.Get(vk) : null;
-        return SendToServiceAsync(message, service, sender, connection.Id, ct);
+        await SendToServiceAsync(message, service, sender, connection.Id, ct);
+        // RFC 0160 §3: "After a message is sent, the invitee [is] in the complete state." (A problem report confirms nothing.)
+        if (!ProblemReport.ProblemReports.IsProblemReport(message.Type)) _agent.Connections.OnMessageSent(connection);
     }
 
     /// <summary>Sends a message to a service block (invitation or DID doc); <paramref name="sender"/> null = anoncrypt.</summary>
@@ -62,15 +67,28 @@ public sealed class Outbound : IDisposable
         json = plan.Message.Json;
         var plaintext = json.ToJsonString();
         var signer = plan.SenderOverride ?? sender;
-        var packed = Rfc0019.Pack(plaintext, service.RecipientKeys, signer, _agent.Entropy);
+        var packed = Rfc0019.Pack(System.Text.Encoding.UTF8.GetBytes(plaintext), service.RecipientKeys, signer, _agent.Entropy, PackOptions);
         var wrapped = Rfc0094.Wrap(packed, service.RecipientKeys[0], service.RoutingKeys, _agent.Entropy);
         var bytes = System.Text.Encoding.UTF8.GetBytes(wrapped);
 
         for (int i = 0; i < plan.Copies; i++)
-            await DeliverAsync(bytes, wrapped, json, message.Type.ToString(), service, sender?.Verkey, connectionId, ct);
+            await DeliverAsync(bytes, wrapped, json, plan.Message.Type.ToString(), service, sender?.Verkey, connectionId, ct);
     }
 
-    private async Task DeliverAsync(byte[] bytes, string wrapped, JsonObject plaintext, string type, ServiceRecord service, string? senderVerkey, string? connectionId, CancellationToken ct)
+    /// <summary>
+    /// Hands on an envelope that is already packed — a mediator passing a forwarded message (RFC 0094) to its
+    /// recipient: on an open return-route session of the recipient, else to its http/ws endpoint. Returns false,
+    /// without queueing anything, when there is neither (the caller keeps the message for pickup); throws
+    /// <see cref="DeliveryException"/> (or <see cref="HttpRequestException"/>) when the endpoint refuses it.
+    /// </summary>
+    public Task<bool> DeliverPackedAsync(byte[] envelope, ServiceRecord service, string? connectionId, CancellationToken ct = default)
+    {
+        if (service.RecipientKeys.Count == 0) throw new InvalidOperationException("the service has no recipient keys");
+        return DeliverAsync(envelope, System.Text.Encoding.UTF8.GetString(envelope), null, null, service, null, connectionId, ct, queueWhenNoRoute: false);
+    }
+
+    private async Task<bool> DeliverAsync(byte[] bytes, string wrapped, JsonObject? plaintext, string? type, ServiceRecord service, string? senderVerkey, string? connectionId, CancellationToken ct,
+        bool queueWhenNoRoute = true)
     {
         var recipient = service.RecipientKeys[0];
         void Tap(string transport, string? note = null) => _agent.Emit(new WireEvent(_agent.Clock.Now(), "out", type, plaintext, wrapped, transport,
@@ -82,7 +100,7 @@ public sealed class Outbound : IDisposable
             if (_returnRoutes.TryGetValue(key, out var session) && session.IsOpen && await session.TrySendAsync(bytes, ct))
             {
                 Tap("return-route");
-                return;
+                return true;
             }
         }
 
@@ -91,25 +109,39 @@ public sealed class Outbound : IDisposable
         {
             using var content = new ByteArrayContent(bytes);
             content.Headers.ContentType = new MediaTypeHeaderValue(ContentType);
-            using var response = await _http.PostAsync(endpoint, content, ct);
+            HttpResponseMessage sent;
+            try { sent = await _http.PostAsync(endpoint, content, ct); }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                Tap("http", $"no answer within {_http.Timeout.TotalSeconds:0} s");
+                throw new DeliveryException($"POST {endpoint}: no answer within {_http.Timeout.TotalSeconds:0} s");
+            }
+            catch (HttpRequestException e)
+            {
+                Tap("http", "not delivered: " + e.Message);
+                throw new DeliveryException($"POST {endpoint}: {e.Message}");
+            }
+            using var response = sent;
             Tap("http", "HTTP " + (int)response.StatusCode);
             if (!response.IsSuccessStatusCode)
                 throw new DeliveryException($"POST {endpoint} answered HTTP {(int)response.StatusCode}");
             var reply = await response.Content.ReadAsByteArrayAsync(ct);
             if (reply.Length > 0 && Rfc0019.LooksLikeEnvelope(reply))
                 await _agent.ReceiveAsync(reply, null, ct);
-            return;
+            return true;
         }
         if (endpoint.StartsWith("ws://", StringComparison.OrdinalIgnoreCase) || endpoint.StartsWith("wss://", StringComparison.OrdinalIgnoreCase))
         {
             var socket = await SocketFor(endpoint, ct);
             await socket.SendAsync(bytes, ct);
             Tap("ws");
-            return;
+            return true;
         }
+        if (!queueWhenNoRoute) return false;
         // No usable endpoint (e.g. "didcomm:transport/queue" or none): hold it for the recipient to pick up.
         _agent.Store.Enqueue(recipient, _agent.NewId(), bytes, _agent.Clock.Now());
         Tap("queue");
+        return true;
     }
 
     private async Task<OutboundSocket> SocketFor(string endpoint, CancellationToken ct)

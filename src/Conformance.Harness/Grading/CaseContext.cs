@@ -44,8 +44,11 @@ public sealed class CaseContext : IAsyncDisposable
     /// </summary>
     public async Task<ReferencePeer> PeerAsync(string name = "Bob", Action<AgentOptions>? configure = null, AgentHostOptions? host = null)
     {
-        var seed = Settings.Deterministic ? $"{Info.Id}/{name}" : null;
-        var peer = await ReferencePeer.StartAsync(name, Tap, seed, configure, host);
+        // A second peer of the same name in one case gets its own seed (and a "#2" suffix), never the same keys.
+        var n = _peers.Count(p => p.Name == name || p.Name.StartsWith(name + "#"));
+        var unique = n == 0 ? name : $"{name}#{n + 1}";
+        var seed = Settings.Deterministic ? $"{Info.Id}/{unique}" : null;
+        var peer = await ReferencePeer.StartAsync(unique, Tap, seed, configure, host);
         _peers.Add(peer);
         return peer;
     }

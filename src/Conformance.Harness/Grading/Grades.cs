@@ -58,6 +58,7 @@ public sealed class CaseResult
     [JsonPropertyName("duration_ms")] public long DurationMs { get; set; }
     [JsonPropertyName("checks")] public List<Check> Checks { get; set; } = [];
     [JsonPropertyName("fixture")] public string? FixtureStatus { get; set; }
+    [JsonPropertyName("fixture_diff")] public string? FixtureDiff { get; set; }
     [JsonPropertyName("attachments")] public List<string> Attachments { get; set; } = [];
     [JsonPropertyName("wire")] public List<WireRecord> Wire { get; set; } = [];
 }

@@ -137,7 +137,12 @@ public sealed class DidDocument
     /// Recipient keys come back as base58: v1 keys may be written as references into this document
     /// (<c>"#key-1"</c>, <c>"did:sov:X#1"</c>), did:key or raw base58 and MUST be Ed25519 (RFC 0019 packs for
     /// Ed25519 verkeys); v2 services without recipientKeys use the document's X25519 keyAgreement keys.
-    /// Services of other types are skipped.
+    /// Services of other types are skipped. RFC 0067 §"Service Conventions": recipientKeys "used to denote the
+    /// default recipients of an endpoint"; routingKeys "ordered from most destward to most srcward" (kept as
+    /// given); priority "mandatory ... unsigned integer with the default value of 0", and "the default
+    /// did-communication service definition would be used by resolving the lowest priority service definition".
+    /// One malformed DIDComm service makes the whole call a <see cref="DidException"/>: that is a finding to report,
+    /// not something to paper over.
     /// </summary>
     public IReadOnlyList<DidCommService> DidCommServices()
     {

@@ -141,7 +141,8 @@ public static class DidKey
         try { (code, read) = Varint.Decode(raw); }
         catch (FormatException) { throw new DidException($"{what}: the key is truncated (no multicodec prefix)"); }
         if (code is not (0xed or 0xec))
-            throw new DidException($"{what}: multicodec 0x{code:x} is not an Ed25519 (0xed) or X25519 (0xec) public key");
+            throw new DidException($"{what}: multicodec 0x{code:x} is not an Ed25519 (0xed) or X25519 (0xec) public key" +
+                (raw.Length < 34 ? $" ({raw.Length} bytes where a key has 34: truncated?)" : ""));
         var codec = (KeyCodec)code;
         if (raw.Length - read != 32)
             throw new DidException($"{what}: a {VerificationMethod.Name(codec)} key must be 32 bytes, got {raw.Length - read}");

@@ -423,8 +423,9 @@ public static class DidPeer
         if (multibase[0] != 'z') throw new DidException($"{what}: the hash must be multibase base58btc (start with 'z')");
         if (!Base58.TryDecode(multibase[1..], out var raw))
             throw new DidException($"{what}: the hash is not valid base58btc");
-        if (raw.Length < 2 || raw[0] != 0x12 || raw[1] != 0x20)
+        if (raw.Length != 34)
+            throw new DidException($"{what}: the hash decodes to {raw.Length} bytes; a sha2-256 multihash has 34 (truncated?)");
+        if (raw[0] != 0x12 || raw[1] != 0x20)
             throw new DidException($"{what}: the hash is not a sha2-256 multihash (0x12 0x20 prefix)");
-        if (raw.Length != 34) throw new DidException($"{what}: the sha2-256 hash must be 32 bytes, got {raw.Length - 2} (truncated?)");
     }
 }

@@ -30,7 +30,7 @@ internal static class JsonUtil
     {
         ArgumentNullException.ThrowIfNull(text);
         JsonNode? node;
-        try { node = JsonNode.Parse(text); }
+        try { node = JsonNode.Parse(text, null, new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new DidException($"{what} is not valid JSON: {e.Message}", e); }
         return node as JsonObject ?? throw new DidException($"{what} must be a JSON object");
     }

@@ -1,1 +1,0 @@
-return Conformance.Cli.Entry.Main(args);

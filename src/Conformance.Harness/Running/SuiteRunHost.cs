@@ -1,0 +1,154 @@
+using Conformance.Harness.Drivers;
+using Conformance.Harness.Fixtures;
+using Conformance.Harness.Grading;
+using Conformance.Harness.Reports;
+
+namespace Conformance.Harness.Running;
+
+/// <summary>
+/// One run against one agent under test, however it is started (CLI or `dotnet test`): creates the driver, runs
+/// cases, checks fixtures, and writes the reports at the end.
+/// Environment for `dotnet test`: CONFORMANCE_AGENT (reference | URL | name), CONFORMANCE_RUNTIME (process | docker),
+/// CONFORMANCE_REPORTS (output folder; default reports/&lt;run-id&gt; in the repository), CONFORMANCE_FIXTURES
+/// (verify | accept | off; default verify).
+/// </summary>
+public sealed class SuiteRunHost : IAsyncDisposable
+{
+    private readonly List<CaseResult> _results = [];
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+
+    private SuiteRunHost(IAgentDriver driver, RunOptions options)
+    {
+        Driver = driver;
+        Options = options;
+    }
+
+    public IAgentDriver Driver { get; }
+    public RunOptions Options { get; }
+    public IReadOnlyList<CaseResult> Results => _results;
+    public string RunId { get; } = DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss") + "-" + Environment.ProcessId;
+
+    public static async Task<SuiteRunHost> StartAsync(RunOptions options, CancellationToken ct = default)
+    {
+        var driver = Drivers.DriverFactory.Create(options);
+        await driver.StartAsync(ct);
+        // Seeded peers only against a seeded agent under test: a long-lived external agent must not see the same
+        // invitation ids and keys again on the next run.
+        options.Settings.Deterministic = driver.IsDeterministic;
+        return new SuiteRunHost(driver, options);
+    }
+
+    public static Task<SuiteRunHost> FromEnvironmentAsync() => StartAsync(RunOptions.FromEnvironment());
+
+    public async Task<CaseResult> RunCaseAsync(CaseInfo info)
+    {
+        var result = await CaseRunner.RunAsync(info, Driver, Options.Settings);
+        VerifyFixtures(result);
+        lock (_results) _results.Add(result);
+        return result;
+    }
+
+    /// <summary>Fixture verdicts of this run, by case id ("match", "new", "changed", "accepted", or why none).</summary>
+    public Dictionary<string, FixtureVerification> Fixtures { get; } = [];
+
+    /// <summary>
+    /// Compares the case's wire transcript with its golden files (fixtures/&lt;agent&gt;/&lt;case&gt;/). Only cases
+    /// that completed (PASS/WARN) have a transcript worth keeping. Ephemeral ports make endpoints, the DIDs that embed
+    /// them and the signatures over them differ between runs, so those are always scrubbed; with a deterministic
+    /// (seeded) agent ids and keys stay raw, so the fixtures show real example messages.
+    /// </summary>
+    private void VerifyFixtures(CaseResult result)
+    {
+        if (Options.FixtureMode == "off") return;
+        if (result.Grade is not (Grade.PASS or Grade.WARN))
+        {
+            result.FixtureStatus = $"not compared ({result.Grade})";
+            return;
+        }
+        var policy = Driver.IsDeterministic ? ScrubPolicy.Default with { Ids = false, Keys = false } : ScrubPolicy.Default;
+        var store = new FixtureStore(Path.Combine(Options.RepoRoot, "fixtures"), policy);
+        try
+        {
+            var v = store.Verify(result, accept: Options.FixtureMode == "accept");
+            result.FixtureStatus = v.Status;
+            if (v.Diff != null) result.FixtureDiff = v.Diff;
+            lock (Fixtures) Fixtures[result.Id] = v;
+        }
+        catch (PrivateKeyException e)
+        {
+            result.FixtureStatus = "refused: " + e.Message;
+        }
+    }
+
+    public DateTimeOffset Started => _started;
+
+    /// <summary>Stops the agent and writes the reports; returns the report folder.</summary>
+    public async Task<string?> FinishAsync()
+    {
+        await Driver.DisposeAsync();
+        var dir = Options.ReportsDir ?? Path.Combine(Options.RepoRoot, "reports", RunId);
+        var report = new RunReport
+        {
+            RunId = RunId,
+            Started = _started,
+            Finished = DateTimeOffset.UtcNow,
+            Agents = [Driver.Name],
+            Runtime = Driver.Runtime,
+            Cases = [.. _results],
+            Settings = new Dictionary<string, string>
+            {
+                ["agent"] = Options.Agent,
+                ["suites"] = Options.Suites ?? "all",
+                ["fixtures"] = Options.FixtureMode,
+                ["message_timeout_s"] = Options.Settings.MessageTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["deterministic"] = Driver.IsDeterministic.ToString().ToLowerInvariant(),
+            },
+            Pairings = Pairings,
+        };
+        var specs = Path.GetFullPath(Path.Combine(Options.RepoRoot, "..", "shared", "specs"));
+        ReportWriter.Write(report, dir, new ReportOptions { SpecsRoot = Directory.Exists(specs) ? specs : null });
+        return dir;
+    }
+
+    /// <summary>Interop pairings to show in the report's matrix (filled by interop runs).</summary>
+    public List<Pairing> Pairings { get; } = [];
+
+    public async ValueTask DisposeAsync() => await Driver.DisposeAsync();
+}
+
+/// <summary>What a run is asked to do.</summary>
+public sealed class RunOptions
+{
+    /// <summary>"reference", a backchannel URL, or the name of an agent definition (e.g. "credo").</summary>
+    public string Agent { get; set; } = "reference";
+    /// <summary>"in-process" (reference default), "process" or "docker".</summary>
+    public string? Runtime { get; set; }
+    public string? Suites { get; set; }
+    public string RepoRoot { get; set; } = FindRepoRoot();
+    public string? ReportsDir { get; set; }
+    /// <summary>"verify", "accept" or "off".</summary>
+    public string FixtureMode { get; set; } = "verify";
+    public RunSettings Settings { get; } = new();
+
+    public static RunOptions FromEnvironment()
+    {
+        var o = new RunOptions();
+        if (Environment.GetEnvironmentVariable("CONFORMANCE_AGENT") is { Length: > 0 } a) o.Agent = a;
+        if (Environment.GetEnvironmentVariable("CONFORMANCE_RUNTIME") is { Length: > 0 } r) o.Runtime = r;
+        if (Environment.GetEnvironmentVariable("CONFORMANCE_REPORTS") is { Length: > 0 } d) o.ReportsDir = d;
+        if (Environment.GetEnvironmentVariable("CONFORMANCE_FIXTURES") is { Length: > 0 } f) o.FixtureMode = f;
+        return o;
+    }
+
+    /// <summary>The folder holding Conformance.sln, from the current directory or the program's location.</summary>
+    public static string FindRepoRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            var dir = new DirectoryInfo(start);
+            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "Conformance.sln"))) dir = dir.Parent;
+            if (dir != null) return dir.FullName;
+        }
+        return Directory.GetCurrentDirectory();
+    }
+}
