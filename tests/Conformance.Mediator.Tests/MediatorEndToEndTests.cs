@@ -569,19 +569,27 @@ public class MediatorEndToEndTests(string store)
     public async Task A_restart_keeps_the_identity_and_old_dids_stay_addressable()
     {
         if (store != "sqlite") Assert.Pass("only a durable store keeps the identity");
-        var db = Path.Combine(Directory.CreateTempSubdirectory("mediator-id-").FullName, "m.db");
-        string firstDid;
-        await using (var first = await MediatorHost.StartAsync(new MediatorOptions { DatabasePath = db }))
-            firstDid = first.Did;
-        await using var second = await MediatorHost.StartAsync(new MediatorOptions { DatabasePath = db });
-        // Another port, so another did:peer:2 (its services changed) — but the same keys.
-        Assert.That(second.Did, Is.Not.EqualTo(firstDid));
-        Assert.That(Wire.Dids.DidPeer.Resolve(second.Did).KeyAgreement[0].PublicKey, Is.EqualTo(Wire.Dids.DidPeer.Resolve(firstDid).KeyAgreement[0].PublicKey));
-        // A client that still knows the old DID encrypts to it; the new endpoint still reads it.
-        var c = Track(new V2Client(second.Did));
-        var ping = c.NewMessage(MessageTypes.Ping).With(to: [firstDid]);
-        var r = await c.PostEnvelopeAsync(V2Packer.Authcrypt(ping, c.Identity, firstDid, c.Entropy));
-        Assert.That(r.Reply!.Message.Type, Is.EqualTo(MessageTypes.PingResponse));
+        var dir = Directory.CreateTempSubdirectory("mediator-id-").FullName;
+        var db = Path.Combine(dir, "m.db");
+        try
+        {
+            string firstDid;
+            await using (var first = await MediatorHost.StartAsync(new MediatorOptions { DatabasePath = db }))
+                firstDid = first.Did;
+            await using var second = await MediatorHost.StartAsync(new MediatorOptions { DatabasePath = db });
+            // Another port, so another did:peer:2 (its services changed) — but the same keys.
+            Assert.That(second.Did, Is.Not.EqualTo(firstDid));
+            Assert.That(Wire.Dids.DidPeer.Resolve(second.Did).KeyAgreement[0].PublicKey, Is.EqualTo(Wire.Dids.DidPeer.Resolve(firstDid).KeyAgreement[0].PublicKey));
+            // A client that still knows the old DID encrypts to it; the new endpoint still reads it.
+            await using var c = new V2Client(second.Did);
+            var ping = c.NewMessage(MessageTypes.Ping).With(to: [firstDid]);
+            var r = await c.PostEnvelopeAsync(V2Packer.Authcrypt(ping, c.Identity, firstDid, c.Entropy));
+            Assert.That(r.Reply!.Message.Type, Is.EqualTo(MessageTypes.PingResponse));
+        }
+        finally
+        {
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
     }
 
     [Test]
