@@ -9,13 +9,28 @@ public static class Base64Url
 {
     public static string Encode(ReadOnlySpan<byte> data, bool padded = false)
     {
-        var s = Convert.ToBase64String(data).Replace('+', '-').Replace('/', '_');
-        return padded ? s : s.TrimEnd('=');
+        // System.Buffers.Text.Base64Url writes the unpadded url-safe form in one pass (the same characters as
+        // Convert.ToBase64String with '+' → '-', '/' → '_' and the '=' removed).
+        var s = System.Buffers.Text.Base64Url.EncodeToString(data);
+        return padded && s.Length % 4 != 0 ? s + new string('=', 4 - s.Length % 4) : s;
     }
 
     public static byte[] Decode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        // Fast path: well-formed base64url (padded or not) in one pass; anything else takes the tolerant path below,
+        // which accepts the same inputs it always did and reports errors the same way.
+        if (text.AsSpan().IndexOfAny('+', '/') < 0)
+        {
+            var max = System.Buffers.Text.Base64Url.GetMaxDecodedLength(text.Length);
+            var buffer = new byte[max];
+            try
+            {
+                if (System.Buffers.Text.Base64Url.TryDecodeFromChars(text, buffer, out var written))
+                    return written == max ? buffer : buffer.AsSpan(0, written).ToArray();
+            }
+            catch (FormatException) { /* not well-formed: the tolerant path decides */ }
+        }
         var s = text.Trim().Replace('-', '+').Replace('_', '/').TrimEnd('=');
         switch (s.Length % 4)
         {
