@@ -52,7 +52,7 @@ public static class Rfc0019Envelopes
         tag[0] ^= 1;
         env["tag"] = Base64Url.Encode(tag);
         using var http = new HttpClient();
-        using var content = new StringContent(env.ToJsonString(), System.Text.Encoding.UTF8, "application/didcomm-envelope-enc");
+        using var content = Flows.EnvelopeContent(env.ToJsonString());
         var endpoint = conn.TheirService.Endpoint;
         if (!endpoint.StartsWith("http")) throw CaseContext.Unsupported("the agent's endpoint is not HTTP: " + endpoint);
         using var r = await http.PostAsync(endpoint, content);

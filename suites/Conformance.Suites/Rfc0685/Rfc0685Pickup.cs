@@ -51,7 +51,7 @@ public static class MediatorUnderTest
         var inner = Wire.Envelopes.Rfc0019.Pack(msg.Json.ToJsonString(), [s.RecipientKey], null, Wire.Crypto.Entropy.System);
         var wrapped = Rfc0094.Wrap(inner, s.RecipientKey, [s.RoutingKey], Wire.Crypto.Entropy.System);
         using var http = new HttpClient();
-        using var content = new StringContent(wrapped, System.Text.Encoding.UTF8, "application/didcomm-envelope-enc");
+        using var content = Flows.EnvelopeContent(wrapped);
         if (!s.Endpoint.StartsWith("http")) throw CaseContext.Unsupported("the mediator's endpoint is not HTTP: " + s.Endpoint);
         using var resp = await http.PostAsync(s.Endpoint, content);
         c.Must("The mediator accepts the forward (HTTP 2xx).", resp.IsSuccessStatusCode, "HTTP 2xx", "HTTP " + (int)resp.StatusCode);

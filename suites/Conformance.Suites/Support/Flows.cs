@@ -101,5 +101,16 @@ public static class Flows
         }
     }
 
+    /// <summary>
+    /// An HTTP body carrying a packed envelope with exactly the media type agents expect
+    /// (<c>application/didcomm-envelope-enc</c>, no charset parameter — as agents send it).
+    /// </summary>
+    public static HttpContent EnvelopeContent(string envelope)
+    {
+        var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(envelope));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/didcomm-envelope-enc");
+        return content;
+    }
+
     public static JsonObject Clone(JsonObject o) => (JsonObject)o.DeepClone();
 }
