@@ -38,6 +38,7 @@ public static class Entry
         .. RunVerbs.All,          // run, fixtures
         .. ServerVerbs.All,       // agent
         .. MediatorVerbs.All,     // mediator, bench mediator
+        .. ConnectionVerbs.All,   // connection fingerprint
         .. InteropVerbs.All,      // interop
     ];
 

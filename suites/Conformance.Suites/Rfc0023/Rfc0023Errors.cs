@@ -37,13 +37,13 @@ public static class Rfc0023Errors
 
     [Case("RFC0023-ERRORS-001",
         "request_not_accepted — Possible reasons: Unsupported DID method for provided DID.", Section = "request-errors",
-        Description = "The request presents did:unsupported:… with an attached DID document.")]
+        Description = "The request presents did:unsupported:… with an attached DID document.", Aath = "T010-RFC0023 @wip (responder rejects the request)")]
     public static Task Request_with_unsupported_did_method(CaseContext c) =>
         RequestMustBeRejected(c, "an unsupported DID method", m => { m["did"] = "did:unsupported:0123456789abcdef"; m.Remove("did_doc~attach"); return m; });
 
     [Case("RFC0023-ERRORS-002",
         "request_not_accepted — Possible reasons: DID Doc Invalid.", Section = "request-errors",
-        Description = "The request presents a did:peer:1 whose attached DID document is not a DID document.")]
+        Description = "The request presents a did:peer:1 whose attached DID document is not a DID document.", Aath = "T010-RFC0023 @wip (responder rejects the request)")]
     public static Task Request_with_invalid_did_doc(CaseContext c) =>
         RequestMustBeRejected(c, "an invalid DID document", m =>
         {
@@ -55,13 +55,13 @@ public static class Rfc0023Errors
 
     [Case("RFC0023-ERRORS-003",
         "The ~thread decorator MUST be included: it MUST include the ID of the parent thread (pthid). request_not_accepted — Possible reasons: Missing reference to invitation.",
-        Section = "request-errors", Description = "The request carries no ~thread.pthid.")]
+        Section = "request-errors", Description = "The request carries no ~thread.pthid.", Aath = "T010-RFC0023 @wip (responder rejects the request)")]
     public static Task Request_without_invitation_reference(CaseContext c) =>
         RequestMustBeRejected(c, "no reference to the invitation (no pthid)", m => { m.Remove("~thread"); return m; });
 
     [Case("RFC0023-ERRORS-004",
         "When a request responds to an explicit invitation, its ~thread.pthid MUST be equal to the @id property of the invitation; a request naming an invitation the responder never made is not accepted.",
-        Section = "correlating-requests-to-invitations", Description = "The request's pthid names an unknown invitation.")]
+        Section = "correlating-requests-to-invitations", Description = "The request's pthid names an unknown invitation.", Aath = "T010-RFC0023 @wip (responder rejects the request)")]
     public static Task Request_with_unknown_invitation(CaseContext c) =>
         RequestMustBeRejected(c, "a pthid naming no invitation", m =>
         {
@@ -71,7 +71,7 @@ public static class Rfc0023Errors
 
     [Case("RFC0023-ERRORS-005",
         "request_not_accepted — Possible reasons: Unsupported key type.", Section = "request-errors",
-        Description = "The request's DID document lists only a secp256k1 key.")]
+        Description = "The request's DID document lists only a secp256k1 key.", Aath = "T010-RFC0023 @wip (responder rejects the request)")]
     public static Task Request_with_unsupported_key_type(CaseContext c) =>
         RequestMustBeRejected(c, "an unsupported key type", m =>
         {
@@ -127,14 +127,14 @@ public static class Rfc0023Errors
 
     [Case("RFC0023-ERRORS-007",
         "The signature on the did_doc~attach or did_rotate~attach MUST be validated, if present. The key used in the signature MUST match the key used in the invitation. response_not_accepted — Invalid Signature.",
-        Section = "response-processing", Description = "The reference responder signs its attachment with a key that is not the invitation key.")]
+        Section = "response-processing", Description = "The reference responder signs its attachment with a key that is not the invitation key.", Aath = "T011-RFC0023 @wip (requester rejects the response)")]
     public static Task Response_signed_by_another_key(CaseContext c) =>
         ResponseMustBeRejected(c, "an attachment signed by a key that is not the invitation key",
             p => p.Agent.Misbehaviour.Add(new MisbehaviourRule("response", "attachment signed by a stranger key") { SignWith = p.Agent.Wallet.CreateKey() }));
 
     [Case("RFC0023-ERRORS-008",
         "The signature on the did_doc~attach or did_rotate~attach MUST be validated, if present.",
-        Section = "response-processing", Description = "The reference responder corrupts the JWS signature bytes of its attachment.")]
+        Section = "response-processing", Description = "The reference responder corrupts the JWS signature bytes of its attachment.", Aath = "T011-RFC0023 @wip (requester rejects the response)")]
     public static Task Response_with_corrupted_signature(CaseContext c) =>
         ResponseMustBeRejected(c, "a corrupted attachment signature", p => p.Agent.Misbehaviour.Add(new MisbehaviourRule("response", "JWS signature corrupted")
         {
@@ -153,7 +153,7 @@ public static class Rfc0023Errors
 
     [Case("RFC0023-ERRORS-009",
         "response_not_accepted — Possible reasons: unsupported DID method for provided DID.",
-        Level = Level.MUST, Section = "response-errors", Description = "The reference responder presents did:unsupported:… without a document.")]
+        Level = Level.MUST, Section = "response-errors", Description = "The reference responder presents did:unsupported:… without a document.", Aath = "T011-RFC0023 @wip (requester rejects the response)")]
     public static Task Response_with_unsupported_did_method(CaseContext c) =>
         ResponseMustBeRejected(c, "an unsupported DID method", p => p.Agent.Misbehaviour.Add(new MisbehaviourRule("response", "did replaced by did:unsupported")
         {
@@ -162,7 +162,7 @@ public static class Rfc0023Errors
 
     [Case("RFC0023-ERRORS-010",
         "The ~thread decorator MUST be included. It contains a thid reference to the @id of the request message: a response on another thread does not answer the request.",
-        Section = "response-message-attributes", Description = "The reference responder answers on an unknown thread.")]
+        Section = "response-message-attributes", Description = "The reference responder answers on an unknown thread.", Aath = "T011-RFC0023 @wip (requester rejects the response)")]
     public static Task Response_on_the_wrong_thread(CaseContext c) =>
         ResponseMustBeRejected(c, "a thread that is not the request's", p => p.Agent.Misbehaviour.Add(new MisbehaviourRule("response", "~thread.thid replaced")
         {
@@ -171,8 +171,8 @@ public static class Rfc0023Errors
 
     [Case("RFC0023-ERRORS-011",
         "These errors do not transition the protocol to the abandoned state: after a request_not_accepted the requester may correct and resend.",
-        Level = Level.SHOULD, Section = "errors", Aath = "T008-RFC0023 @wip (invitation rejected and connection process restarted)",
-        Description = "The reference responder rejects the AUT's request with request_not_accepted; a fresh invitation still connects.")]
+        Level = Level.SHOULD, Section = "errors",
+        Description = "The reference responder rejects the AUT's request with request_not_accepted; a fresh invitation still connects.", Aath = "T008-RFC0023 @wip (invitation rejected and connection process restarted)")]
     public static async Task Requester_survives_request_not_accepted(CaseContext c)
     {
         var peer = await c.PeerAsync("Bob", o => o.AutoAccept = true);
@@ -191,5 +191,34 @@ public static class Rfc0023Errors
         c.Must("The rejected exchange does not complete.", state != "completed", "not completed", state);
         var again = await DidExchanges.AutAsRequesterAsync(c, complete: true);
         c.Should("A fresh invitation still completes.", again.Complete != null, "completed", "completed");
+    }
+
+    [Case("RFC0023-ERRORS-012",
+        "These errors do not transition the protocol to the abandoned state: a rejected request leaves the invitation usable, and a corrected request on the same invitation establishes the connection.",
+        Level = Level.SHOULD, Section = "errors",
+        Description = "The reference requester first sends a request with an unsupported DID method, then a correct request on the same invitation.", Aath = "T009-RFC0023 @wip (a connection can be established given that invitation)")]
+    public static async Task Invitation_survives_a_rejected_request(CaseContext c)
+    {
+        var (known, inv) = await DidExchanges.AutInvitesAsync(c, "1.1");
+        var bad = await c.PeerAsync("Acme", o => o.AutoAccept = true, new Agent.Transport.AgentHostOptions { NoInbound = true });
+        bad.Agent.Misbehaviour.Add(new MisbehaviourRule("request", "an unsupported DID method") { Mutate = m => { m["did"] = "did:unsupported:0123"; m.Remove("did_doc~attach"); return m; } });
+        try { await bad.Agent.OutOfBand.ReceiveInvitationAsync(inv, new OobReceiveOptions { AutoAccept = true }); }
+        catch (Agent.Transport.DeliveryException e) { c.Note("refused at the transport: " + e.Message); }
+        c.Must("The responder does not answer the faulty request with a response.", c.Tap.Received("response").Count == 0, "no response", $"{c.Tap.Received("response").Count}");
+        var good = await c.PeerAsync("Acme", o => o.AutoAccept = true);
+        var r = await good.Agent.OutOfBand.ReceiveInvitationAsync(inv, new OobReceiveOptions { AutoAccept = true });
+        var autId = await c.EventuallyAsync(async () =>
+        {
+            try
+            {
+                var id = known ?? Flows.OptStr(await c.Backchannel.DidExchangeByInvitationAsync(Flows.Str(inv, "@id")), "connection_id");
+                return id != null && Flows.OptStr(await c.Backchannel.DidExchangeAsync(id), "state") == "request-received" ? id : null;
+            }
+            catch (Harness.Drivers.BackchannelException) { return null; }
+        });
+        c.Should("The corrected request on the same invitation is accepted (state request-received).", autId != null, "request-received", "no such exchange");
+        if (autId == null) return;
+        await c.Backchannel.DidExchangeSendResponseAsync(autId);
+        await Flows.PeerStateAsync(c, good, r.Connection!.Id, "The connection is established given that invitation.", "completed");
     }
 }
