@@ -60,6 +60,33 @@ public sealed class Chromium : IAsyncDisposable
         }
     }
 
+    private static readonly SemaphoreSlim SharedGate = new(1, 1);
+    private static Chromium? _shared;
+
+    /// <summary>
+    /// One browser for the whole process (cases open their own context each, so nothing is shared between them but
+    /// the browser process). Relaunched if it died; closed when the process exits.
+    /// </summary>
+    public static async Task<Chromium> SharedAsync()
+    {
+        await SharedGate.WaitAsync();
+        try
+        {
+            if (_shared is { } s && s.Browser.IsConnected) return s;
+            if (_shared != null) await _shared.DisposeAsync();
+            _shared = await LaunchAsync();
+            if (!_exitHooked)
+            {
+                _exitHooked = true;
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => _shared?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+            }
+            return _shared;
+        }
+        finally { SharedGate.Release(); }
+    }
+
+    private static bool _exitHooked;
+
     /// <summary>A page in a fresh context. <paramref name="scale"/> 2 doubles the screenshot resolution (crisper QR codes).</summary>
     public async Task<IPage> NewPageAsync(int width = 1000, int height = 800, float scale = 1, TimeSpan? timeout = null)
     {
