@@ -112,6 +112,25 @@ public sealed class FaultRelay : IAsyncDisposable
         return this;
     }
 
+    /// <summary>Programs the next delivery (the one after those seen so far).</summary>
+    public FaultRelay OnNext(Fault fault)
+    {
+        lock (_gate) _plan[_deliveries + 1] = fault;
+        return this;
+    }
+
+    /// <summary>Waits until the relay has made a record matching <paramref name="match"/>; null on timeout.</summary>
+    public async Task<FaultRecord?> WaitForAsync(Func<FaultRecord, bool> match, TimeSpan timeout)
+    {
+        var until = _clock.Elapsed + timeout;
+        while (true)
+        {
+            var hit = Records.FirstOrDefault(match);
+            if (hit != null || _clock.Elapsed > until) return hit;
+            await Task.Delay(20);
+        }
+    }
+
     public static async Task<FaultRelay> StartAsync(Uri? target = null, CancellationToken ct = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });

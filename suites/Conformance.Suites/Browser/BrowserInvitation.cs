@@ -45,31 +45,7 @@ public static class BrowserInvitation
         await QrIsTheUrl(c, url);
     }
 
-    [Case("BROWSER-INVITATION-004",
-        "`<domain>` and `<path>` should be kept as short as possible, and the full URL SHOULD return human readable instructions when loaded in a browser. This is intended to aid new users.",
-        Level = Level.SHOULD, Section = "../0434-outofband/README.md#standard-out-of-band-message-encoding",
-        Description = "The same for an RFC 0434 out-of-band invitation URL (?oob=).")]
-    public static async Task Oob_url_shows_instructions_in_a_browser(CaseContext c)
-    {
-        var (url, _) = await Browsers.OutOfBandInvitationUrlAsync(c);
-        var visit = await Browsers.VisitAsync(c, url);
-        c.Should("Loaded in a browser, the out-of-band URL answers HTTP 200.", visit.Status == 200, "HTTP 200", visit.Summary);
-        c.Should("The page shows human-readable instructions (a page of text, not JSON or the encoded message alone).",
-            visit.IsHumanReadable, "a rendered page with at least 8 words of text", visit.Summary);
-    }
-
-    [Case("BROWSER-INVITATION-005",
-        "The oob query parameter is required and is reserved to contain the out-of-band message string.",
-        Section = "../0434-outofband/README.md#standard-out-of-band-message-encoding",
-        Description = "The oob parameter of the URL as the browser parsed it decodes to the invitation the agent reported; a QR code on the page, if any, is the URL.")]
-    public static async Task Oob_url_parameter_and_qr_survive_the_browser(CaseContext c)
-    {
-        var (url, invitation) = await Browsers.OutOfBandInvitationUrlAsync(c);
-        var visit = await ParameterSurvivesTheBrowser(c, url, invitation, InvitationParameter.OutOfBand);
-        if (visit.Qr.Outcome != QrOutcome.None) CheckQr(c, url, visit.Qr);
-    }
-
-    private static async Task<PageVisit> ParameterSurvivesTheBrowser(CaseContext c, string url, JsonObject invitation, InvitationParameter parameter)
+    internal static async Task<PageVisit> ParameterSurvivesTheBrowser(CaseContext c, string url, JsonObject invitation, InvitationParameter parameter)
     {
         var name = InvitationUrl.ParameterName(parameter);
         var visit = await Browsers.VisitAsync(c, url);
@@ -95,11 +71,42 @@ public static class BrowserInvitation
         CheckQr(c, url, visit.Qr);
     }
 
-    private static void CheckQr(CaseContext c, string url, QrFinding qr)
+    internal static void CheckQr(CaseContext c, string url, QrFinding qr)
     {
         c.Must("The QR code on the page can be read (its finder patterns, format and error correction are valid).",
             qr.Outcome == QrOutcome.Read, "a readable QR code", $"{qr.Where}: {qr.Detail}");
         c.Note($"QR code ({qr.Where}, {qr.Detail}): {qr.Text}");
         c.Must("The QR code is the invitation URL (decoding the image yields the URL).", Browsers.SameUrl(qr.Text!, url), url, qr.Text);
+    }
+}
+
+/// <summary>
+/// RFC 0434 Standard Out-of-Band Message Encoding, in a browser: "Those new users will load the URL in a browser as a
+/// default behavior, and may be presented with instructions on how to install software capable of processing the message."
+/// </summary>
+[Suite("RFC0434", "Out-of-band URL in a browser", "aries-rfcs/0434-outofband/README.md#standard-out-of-band-message-encoding")]
+public static class BrowserOutOfBand
+{
+    [Case("BROWSER-INVITATION-004",
+        "`<domain>` and `<path>` should be kept as short as possible, and the full URL SHOULD return human readable instructions when loaded in a browser. This is intended to aid new users.",
+        Level = Level.SHOULD,
+        Description = "The same for an RFC 0434 out-of-band invitation URL (?oob=).")]
+    public static async Task Oob_url_shows_instructions_in_a_browser(CaseContext c)
+    {
+        var (url, _) = await Browsers.OutOfBandInvitationUrlAsync(c);
+        var visit = await Browsers.VisitAsync(c, url);
+        c.Should("Loaded in a browser, the out-of-band URL answers HTTP 200.", visit.Status == 200, "HTTP 200", visit.Summary);
+        c.Should("The page shows human-readable instructions (a page of text, not JSON or the encoded message alone).",
+            visit.IsHumanReadable, "a rendered page with at least 8 words of text", visit.Summary);
+    }
+
+    [Case("BROWSER-INVITATION-005",
+        "The oob query parameter is required and is reserved to contain the out-of-band message string.",
+        Description = "The oob parameter of the URL as the browser parsed it decodes to the invitation the agent reported; a QR code on the page, if any, is the URL.")]
+    public static async Task Oob_url_parameter_and_qr_survive_the_browser(CaseContext c)
+    {
+        var (url, invitation) = await Browsers.OutOfBandInvitationUrlAsync(c);
+        var visit = await BrowserInvitation.ParameterSurvivesTheBrowser(c, url, invitation, InvitationParameter.OutOfBand);
+        if (visit.Qr.Outcome != QrOutcome.None) BrowserInvitation.CheckQr(c, url, visit.Qr);
     }
 }
