@@ -66,7 +66,8 @@ public static class PublicPages
     {
         ctx.Response.Headers.ContentSecurityPolicy = Csp;
         ctx.Response.Headers.XContentTypeOptions = "nosniff";
-        ctx.Response.Headers["Referrer-Policy"] = "no-referrer";
+        // same-origin, not no-referrer: with no-referrer the browser sends "Origin: null" on the page's own form posts.
+        ctx.Response.Headers["Referrer-Policy"] = "same-origin";
     }
 
     private static bool IsLocal(HttpContext ctx) => ctx.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip);

@@ -17,7 +17,7 @@ public static class Browsers
     {
         var created = await c.Backchannel.ConnectionCreateInvitationAsync();
         var invitation = created["invitation"] as JsonObject;
-        c.Must("The inviter creates an invitation message (RFC 0160 §0).", invitation != null, "an invitation object", created.ToJsonString());
+        c.Must("The inviter creates an invitation message (RFC 0160 §0).", invitation != null, "an invitation object", invitation != null ? "an invitation" : created.ToJsonString());
         var url = Flows.OptStr(created, "invitation_url")
                   ?? throw CaseContext.Unsupported("the agent's backchannel does not return an invitation_url (AATH does not require it), so there is no URL to load");
         return (url, invitation!);
@@ -33,7 +33,7 @@ public static class Browsers
             ["goal"] = "To issue a Faber College graduate credential",
         });
         var invitation = created["invitation"] as JsonObject;
-        c.Must("The sender creates an out-of-band invitation (RFC 0434).", invitation != null, "an invitation object", created.ToJsonString());
+        c.Must("The sender creates an out-of-band invitation (RFC 0434).", invitation != null, "an invitation object", invitation != null ? "an invitation" : created.ToJsonString());
         var url = Flows.OptStr(created, "invitation_url")
                   ?? throw CaseContext.Unsupported("the agent's backchannel does not return an invitation_url for out-of-band invitations");
         return (url, invitation!);

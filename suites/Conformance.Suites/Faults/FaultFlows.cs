@@ -40,7 +40,7 @@ public static class FaultFlows
     {
         var created = await c.Backchannel.ConnectionCreateInvitationAsync(multiUse ? new JsonObject { ["multi_use"] = true } : null);
         var invitation = created["invitation"] as JsonObject;
-        c.Must("The inviter creates an invitation message (RFC 0160 §0).", invitation != null, "an invitation object", created.ToJsonString());
+        c.Must("The inviter creates an invitation message (RFC 0160 §0).", invitation != null, "an invitation object", invitation != null ? "an invitation" : created.ToJsonString());
         return (invitation!, Flows.OptStr(created, "connection_id"));
     }
 
