@@ -160,7 +160,7 @@ public sealed class ReferenceAgent : IAsyncDisposable
     public async Task DispatchAsync(InboundMessage inbound, CancellationToken ct)
     {
         var type = inbound.Message.Type;
-        var handler = _handlers.FirstOrDefault(h => SafeHandles(h, type));
+        var handler = _handlers.FirstOrDefault(h => h.Handles(type));
         try
         {
             if (handler == null)
@@ -187,17 +187,6 @@ public sealed class ReferenceAgent : IAsyncDisposable
             Debug($"unexpected error handling {type}: {e}");
             await ProblemReports.SendAsync(inbound, new ProblemReportException(type.Protocol + "/" + type.Major + "." + type.Minor,
                 ProcessingErrorCode(type), "internal processing error", inbound.Message.ThreadId, inbound.Message.ParentThreadId, inbound.Connection), ct);
-        }
-    }
-
-    /// <summary>A protocol that is not implemented yet (its Handles throws NotImplementedException) is skipped, not fatal.</summary>
-    private bool SafeHandles(IProtocolHandler h, MessageType type)
-    {
-        try { return h.Handles(type); }
-        catch (NotImplementedException)
-        {
-            Debug($"{h.GetType().Name} is not implemented yet; skipped for {type}");
-            return false;
         }
     }
 

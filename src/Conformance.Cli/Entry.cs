@@ -36,6 +36,7 @@ public static class Entry
         .. SigVerbs.All,          // sig verify
         .. VersionVerbs.All,      // version
         .. RunVerbs.All,          // run, fixtures
+        .. ServerVerbs.All,       // agent
     ];
 
     /// <summary>
@@ -75,6 +76,12 @@ public static class Entry
             e.Cancel = true;
             cts.Cancel();
         };
+        // SIGTERM (docker stop, process drivers) stops long-running verbs gracefully, like Ctrl-C.
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            cts.Cancel();
+        });
         return RunAsync(args, Console.In, Console.Out, Console.Error, !Console.IsInputRedirected, cts.Token).GetAwaiter().GetResult();
     }
 
@@ -115,12 +122,12 @@ public static class Entry
             verb = Find(verbs, args, out var consumed);
             var rest = args[consumed..];
             secrets.AddRange(SecretValues(verb, rest));
-            if (WantsHelp(rest))
+            if (!verb.PassThrough && WantsHelp(rest))
             {
                 stdout.Write(verb.Help);
                 return ExitOk;
             }
-            var parsed = Parse(verb, rest);
+            var parsed = verb.PassThrough ? ParsedArgs.Raw(rest) : Parse(verb, rest);
             var invocation = new Invocation(verb, parsed, stdin, stdout, stderr, stdinIsTerminal, cancellation);
             return await verb.Handler(invocation).ConfigureAwait(false);
         }

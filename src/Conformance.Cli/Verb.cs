@@ -40,6 +40,12 @@ public sealed record Verb(
 {
     public string[] Words { get; } = Name.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>
+    /// The verb parses its own arguments (long-running servers such as <c>agent</c> and <c>mediator</c>): everything
+    /// after the verb words, <c>--help</c> included, arrives unparsed in <see cref="ParsedArgs.Positionals"/>.
+    /// </summary>
+    public bool PassThrough { get; init; }
+
     /// <summary>One line: <c>conformance envelope pack --to KEY... [--from-secret SECRET] [FILE|-]</c>.</summary>
     public string UsageLine
     {
@@ -92,6 +98,14 @@ public sealed class ParsedArgs
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
 
     public List<string> Positionals { get; } = [];
+
+    /// <summary>Arguments of a pass-through verb, unparsed.</summary>
+    public static ParsedArgs Raw(IEnumerable<string> args)
+    {
+        var p = new ParsedArgs();
+        p.Positionals.AddRange(args);
+        return p;
+    }
 
     internal void Add(string option, string value)
     {

@@ -126,8 +126,15 @@ public static class BackchannelApi
             var c = await agent.DidExchange.CreateRequestToPublicDidAsync(theirPublicDid, autoAccept: false);
             return Results.Json(new { connection_id = c.Id, state = AathDidExchangeState(c) });
         }));
-        cmd.MapPost("/did-exchange/receive-request-resolvable-did", () =>
-            NotImplemented("requests to our public DID are received on the DIDComm endpoint; use GET /agent/response/did-exchange/{did} to find the connection"));
+        // AATH T005-RFC0023 "Bob receives the request with their public DID": the request itself arrives on the
+        // DIDComm endpoint; this answers with the newest connection made from our public DID (the implicit invitation).
+        cmd.MapPost("/did-exchange/receive-request-resolvable-did", () => Handle(() =>
+        {
+            var did = agent.PublicDid?.Did ?? throw new NotFound("this agent has no public DID");
+            var c = agent.Store.FindConnections(x => x.InvitationId != null && x.InvitationId.StartsWith(did, StringComparison.Ordinal))
+                        .LastOrDefault() ?? throw new NotFound($"no request to the public DID {did} has arrived");
+            return Task.FromResult(Results.Json(new { connection_id = c.Id, state = AathDidExchangeState(c) }));
+        }));
 
         // ------------------------------------------------------------- out-of-band (RFC 0434)
         cmd.MapPost("/out-of-band/send-invitation-message", (JsonObject? body) => Handle(async () =>

@@ -24,6 +24,8 @@ public sealed class AgentHostOptions
     public bool AdvertiseWs { get; set; }
     /// <summary>An edge agent: no inbound endpoint is advertised; replies come back over return-route.</summary>
     public bool NoInbound { get; set; }
+    /// <summary>Give the agent a public DID (did:web served from this host) once it listens: an implicit invitation.</summary>
+    public bool PublicDid { get; set; }
 }
 
 /// <summary>
@@ -72,6 +74,8 @@ public sealed class AgentHost : IAsyncDisposable
             if (options.AdvertiseHttp) agent.Options.Endpoints.Add(http.ToString().TrimEnd('/'));
             if (options.AdvertiseWs) agent.Options.Endpoints.Add(ws.ToString().TrimEnd('/'));
         }
+
+        if (options.PublicDid && !options.NoInbound) DidExchange.PublicDids.Ensure(agent);
 
         WebApplication? backchannel = null;
         Uri? bcUrl = null;

@@ -43,7 +43,7 @@ public sealed class ReferenceDriver(string name = "reference", Action<ReferenceA
         _host = await AgentHost.StartAsync(agent, new AgentHostOptions
         {
             Port = ho.Port, Bind = ho.Bind, AdvertiseHttp = ho.AdvertiseHttp, AdvertiseWs = ho.AdvertiseWs, NoInbound = ho.NoInbound,
-            BackchannelPort = 0,
+            BackchannelPort = 0, PublicDid = true,
         }, ct);
         _backchannel = new BackchannelClient(_host.BackchannelUrl!);
     }

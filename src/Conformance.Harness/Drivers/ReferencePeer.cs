@@ -30,13 +30,28 @@ public sealed class ReferencePeer : IAsyncDisposable
         configure?.Invoke(options);
         var agent = new ReferenceAgent(options);
         tap?.Attach(agent, name);
-        var h = await AgentHost.StartAsync(agent, host ?? new AgentHostOptions(), ct);
+        var h = await AgentHost.StartAsync(agent, host ?? new AgentHostOptions { PublicDid = true }, ct);
         return new ReferencePeer(name, agent, h);
+    }
+
+    /// <summary>True once <see cref="GoOfflineAsync"/> stopped the peer's inbound endpoint.</summary>
+    public bool IsOffline { get; private set; }
+
+    /// <summary>
+    /// Stops listening (the endpoint in the peer's DID docs becomes unreachable) while the agent keeps working:
+    /// it can still send, and receive replies on return-route. This is a recipient that went offline and must pick
+    /// its mail up from a mediator.
+    /// </summary>
+    public async Task GoOfflineAsync()
+    {
+        if (IsOffline) return;
+        IsOffline = true;
+        await Host.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
-        await Host.DisposeAsync();
+        if (!IsOffline) await Host.DisposeAsync();
         await Agent.DisposeAsync();
     }
 }

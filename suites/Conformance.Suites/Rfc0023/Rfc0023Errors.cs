@@ -10,11 +10,15 @@ namespace Conformance.Suites.Rfc0023;
 [Suite("RFC0023", "Errors", DidExchanges.Section + "#errors")]
 public static class Rfc0023Errors
 {
-    /// <summary>AUT = responder; the reference requester sends a faulty request; the AUT must not answer it with a response.</summary>
+    /// <summary>
+    /// AUT = responder; the reference requester sends a faulty request; the AUT must not answer it with a response.
+    /// The requester is an edge agent (no endpoint, return-route on): a faulty DID leaves no service to answer to,
+    /// but the problem report can still come back on the request's own HTTP exchange.
+    /// </summary>
     private static async Task RequestMustBeRejected(CaseContext c, string fault, Func<JsonObject, JsonObject> mutate, bool reportIsMust = false)
     {
         var (known, inv) = await DidExchanges.AutInvitesAsync(c, "1.1");
-        var peer = await c.PeerAsync("Acme", o => o.AutoAccept = true);
+        var peer = await c.PeerAsync("Acme", o => o.AutoAccept = true, new Agent.Transport.AgentHostOptions { NoInbound = true });
         peer.Agent.Misbehaviour.Add(new MisbehaviourRule("request", fault) { Mutate = mutate });
         await peer.Agent.OutOfBand.ReceiveInvitationAsync(inv, new OobReceiveOptions { AutoAccept = true });
         var request = Flows.SentByPeer(c, "request")!;

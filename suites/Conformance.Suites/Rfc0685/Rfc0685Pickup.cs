@@ -10,16 +10,17 @@ namespace Conformance.Suites.Rfc0685;
 /// <summary>The agent under test as mediator: a reference recipient without an endpoint, and a reference sender.</summary>
 public static class MediatorUnderTest
 {
-    public sealed record Setup(Link Recipient, string RecipientKey, ReferencePeer Sender, string RoutingKey, string Endpoint);
+    public sealed record Setup(Link Recipient, string RecipientKey, string OtherKey, ReferencePeer Sender, string RoutingKey, string Endpoint);
 
     /// <summary>
-    /// "Acme requests mediation from Bob" with Bob = AUT; Acme has no inbound endpoint (so everything for it is queued),
-    /// registers a fresh key, and a sender (Faber) is ready to forward to it through the AUT.
+    /// "Acme requests mediation from Bob" with Bob = AUT; Acme registers a fresh key and then goes offline (its endpoint
+    /// stops answering, so the mediator must hold its mail), and a sender (Faber) is ready to forward to it through the
+    /// AUT. Acme still reaches the mediator and gets answers on return-route, like a mobile wallet.
     /// </summary>
     public static async Task<Setup> PrepareAsync(CaseContext c)
     {
         var (known, inv) = await DidExchanges.AutInvitesAsync(c, "1.1");
-        var acme = await c.PeerAsync("Acme", o => o.AutoAccept = true, new AgentHostOptions { NoInbound = true });
+        var acme = await c.PeerAsync("Acme", o => o.AutoAccept = true);
         var r = await acme.Agent.OutOfBand.ReceiveInvitationAsync(inv, new() { AutoAccept = true });
         var autId = await DidExchanges.AutConnectionForInvitationAsync(c, Flows.Str(inv, "@id"), known);
         await c.Backchannel.DidExchangeSendResponseAsync(autId);
@@ -34,8 +35,11 @@ public static class MediatorUnderTest
         c.Must("The mediator grants mediation (RFC 0211).", record.State == "granted", "granted", record.State);
         var key = acme.Agent.Wallet.CreateKey().Verkey;
         await acme.Agent.Mediation.RegisterKeyAsync(pc.Id, key);
+        var other = acme.Agent.Wallet.CreateKey().Verkey;
+        await acme.Agent.Mediation.RegisterKeyAsync(pc.Id, other);
+        await acme.GoOfflineAsync();
         var faber = await c.PeerAsync("Faber", o => o.AutoAccept = true);
-        return new Setup(new Link(acme, autId, pc.Id), key, faber, Flows.Verkey(record.RoutingKeys[0])!, record.Endpoint!);
+        return new Setup(new Link(acme, autId, pc.Id), key, other, faber, Flows.Verkey(record.RoutingKeys[0])!, record.Endpoint!);
     }
 
     /// <summary>Faber sends a plaintext message to the recipient key through the mediator; returns the inner envelope.</summary>
@@ -91,8 +95,7 @@ public static class Rfc0685Pickup
     {
         var s = await MediatorUnderTest.PrepareAsync(c);
         await MediatorUnderTest.ForwardAsync(c, s, "for the first key");
-        var other = s.Recipient.Peer.Agent.Wallet.CreateKey().Verkey;
-        await s.Recipient.Peer.Agent.Mediation.RegisterKeyAsync(s.Recipient.PeerConnectionId, other);
+        var other = s.OtherKey;
         var status = await s.Recipient.Peer.Agent.Mediation.StatusRequestAsync(s.Recipient.PeerConnectionId, other);
         c.Must("Only messages for the named key are counted.", status["message_count"]?.GetValue<int>() == 0, "0", status.ToJsonString());
         c.Must("The status names the recipient_key it counted.", Flows.Verkey(Flows.OptStr(status, "recipient_key")) == other, other, Flows.OptStr(status, "recipient_key"));
@@ -134,12 +137,18 @@ public static class Rfc0685Pickup
         await MediatorUnderTest.ForwardAsync(c, s, "keep me");
         var recipient = s.Recipient.Peer.Agent;
         var conn = s.Recipient.PeerConnection;
-        // A delivery-request without the acknowledgement that PickupAsync would send.
+        // A recipient that does not acknowledge: its messages-received is replaced by a ping that asks for nothing.
+        recipient.Misbehaviour.Add(new Agent.Misbehaviour.MisbehaviourRule("messages-received", "the recipient never acknowledges delivery")
+        {
+            Once = false,
+            Mutate = m => new JsonObject { ["@type"] = "https://didcomm.org/trust_ping/1.0/ping", ["@id"] = m["@id"]!.DeepClone(), ["response_requested"] = false },
+        });
         var req = recipient.NewMessage("https://didcomm.org/messagepickup/2.0/delivery-request");
         req.Json["limit"] = 10;
         req.Json["~transport"] = new JsonObject { ["return_route"] = "all" };
         await recipient.Outbound.SendAsync(req, conn);
         await Flows.ExpectFromAutAsync(c, "delivery", "The mediator delivers.");
+        c.Must("The recipient did not acknowledge.", Flows.SentByPeer(c, "messages-received") == null, "no messages-received", "sent");
         var status = await recipient.Mediation.StatusRequestAsync(conn.Id);
         c.Must("The unacknowledged message is still queued.", status["message_count"]?.GetValue<int>() == 1, "1", status.ToJsonString());
     }

@@ -43,9 +43,10 @@ public static class DidExchanges
     }
 
     /// <summary>AUT = responder: invitation (AUT) → request (peer) → response (AUT) → complete (peer).</summary>
-    public static async Task<Exchange> AutAsResponderAsync(CaseContext c, string version = "1.1", Action<AgentOptions>? peerOptions = null, bool complete = true)
+    public static async Task<Exchange> AutAsResponderAsync(CaseContext c, string version = "1.1", Action<AgentOptions>? peerOptions = null, bool complete = true,
+        JsonObject? invitationData = null)
     {
-        var (known, inv) = await AutInvitesAsync(c, version);
+        var (known, inv) = await AutInvitesAsync(c, version, invitationData);
         var peer = await c.PeerAsync("Acme", o => { o.AutoAccept = complete; peerOptions?.Invoke(o); });
         var received = await peer.Agent.OutOfBand.ReceiveInvitationAsync(inv, new OobReceiveOptions { AutoAccept = true });
         var pc = received.Connection ?? throw new CaseFailedException("the reference requester made no connection from the invitation");
@@ -77,7 +78,8 @@ public static class DidExchanges
         await Flows.AutDidExchangeStateAsync(c, autId, "The requester records the invitation (state invitation-received).", "invitation-received", "request-sent");
         if (Flows.OptStr(await c.Backchannel.DidExchangeAsync(autId), "state") == "invitation-received")
             await c.Backchannel.DidExchangeSendRequestAsync(autId);
-        var request = await Flows.ExpectFromAutAsync(c, "request", "The requester sends a request (RFC 0023 §1).");
+        var request = await Flows.ExpectFromAutAsync(c, "request", "The requester sends a request (RFC 0023 §1).",
+            m => Flows.ParentThreadId(m) == record.Id || Flows.ParentThreadId(m) == null);
         var response = Flows.SentByPeer(c, "response");
         JsonObject? completeMsg = null;
         if (complete)
