@@ -43,6 +43,12 @@ public sealed class MisbehaviourPlan
     /// </summary>
     public bool SwallowDeliveryFailures { get; set; }
 
+    /// <summary>
+    /// A broken agent for the FAULTS suite: an outbound WebSocket is reused for an endpoint without checking that it is
+    /// still open, so after the socket is cut every later message to that endpoint fails.
+    /// </summary>
+    public bool ReuseDeadSockets { get; set; }
+
     /// <summary>The key a protocol should sign <paramref name="messageName"/>'s signed parts with (connection~sig, did_doc~attach).</summary>
     public Ed25519KeyPair SigningKey(string messageName, Ed25519KeyPair proper)
     {

@@ -141,7 +141,7 @@ public sealed class Outbound : IDisposable
 
     private async Task<OutboundSocket> SocketFor(string endpoint, CancellationToken ct)
     {
-        if (_sockets.TryGetValue(endpoint, out var existing) && existing.IsOpen) return existing;
+        if (_sockets.TryGetValue(endpoint, out var existing) && (existing.IsOpen || _agent.Misbehaviour.ReuseDeadSockets)) return existing;
         var s = new OutboundSocket(_agent, endpoint);
         await s.ConnectAsync(ct);
         _sockets[endpoint] = s;

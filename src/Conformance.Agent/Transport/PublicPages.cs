@@ -301,7 +301,11 @@ public sealed class PendingPage(ReferenceAgent agent)
             c.ThreadId, c.ParentThreadId, DocUriOf(c));
         c.ProblemReport = (JsonObject)report.Json.DeepClone();
         agent.Transition(c, c.Protocol.StartsWith("didexchange/") ? "abandoned" : "error");
-        if (c.TheirService != null) await agent.Outbound.SendAsync(report, c, ct);
+        if (c.TheirService == null) return;
+        // Not answered yet, so no DID of our own on this connection: we speak with the invitation's key, which the
+        // requester already knows (as the protocols' own request_not_accepted reports do).
+        var sender = agent.Wallet.Find(c.MyVerkey ?? c.InvitationKey ?? "");
+        await agent.Outbound.SendToServiceAsync(report, c.TheirService, sender, c.Id, ct);
     }
 
     private static string DocUriOf(ConnectionRecord c) =>

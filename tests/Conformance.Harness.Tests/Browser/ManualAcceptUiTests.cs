@@ -105,6 +105,35 @@ public class ManualAcceptUiTests
     }
 
     [Test]
+    public async Task Accepting_a_didexchange_request_in_the_browser_completes_it()
+    {
+        var agent = new ReferenceAgent(new AgentOptions { Label = "Acme (manual accept)", AutoAccept = false, Seed = "ui/acme-dx" });
+        await using var host = await AgentHost.StartAsync(agent, new AgentHostOptions());
+        var tap = new WireTap(System.Diagnostics.Stopwatch.StartNew());
+        await using var peer = await ReferencePeer.StartAsync("Carol", tap, "ui/carol", o => o.AutoAccept = true);
+        var oob = await agent.OutOfBand.CreateInvitationAsync(new Conformance.Agent.OutOfBand.OobInvitationOptions
+        {
+            HandshakeProtocols = ["https://didcomm.org/didexchange/1.1"],
+            AutoAccept = false,
+        });
+        var received = await peer.Agent.OutOfBand.ReceiveInvitationAsync(oob.Invitation, new Conformance.Agent.OutOfBand.OobReceiveOptions { AutoAccept = true });
+        var carolId = received.Connection!.Id;
+        await Until(() => agent.Store.Connections().Any(c => c.State == "request-received"), "Carol's didexchange request reaches Acme");
+
+        var page = await _chromium.NewPageAsync();
+        await page.GotoAsync(host.HttpEndpoint + "ui/pending");
+        var row = page.Locator("tr.pending-request", new() { HasText = "Carol" });
+        Assert.That(await row.InnerTextAsync(), Does.Contain("didexchange/1.1"));
+        await row.Locator("button.accept").ClickAsync();
+        await page.WaitForURLAsync(host.HttpEndpoint + "ui/pending");
+        Assert.That(await page.Locator(".notice").InnerTextAsync(), Does.Contain("Accepted the request from Carol"));
+        await Until(() => peer.Agent.Store.GetConnection(carolId)?.State == "completed", "Carol's exchange completes");
+        await Until(() => agent.Store.Connections().Any(c => c.Protocol.StartsWith("didexchange/") && c.State == "completed"), "Acme's exchange completes");
+        await page.Context.CloseAsync();
+        await agent.DisposeAsync();
+    }
+
+    [Test]
     public async Task Forged_posts_change_nothing()
     {
         await using var s = await PendingRequestAsync();

@@ -19,7 +19,8 @@ namespace Conformance.Harness.Tests.Faults;
 ///   silent loss (MisbehaviourPlan.SwallowDeliveryFailures): a refused / 500 / 503 delivery reported as sent and
 ///     never retried (FAIL);
 ///   impatience (a 1 s outbound timeout): a 3 s stall counted as a failure (WARN);
-///   unthreaded answers (ping_response without ~thread): reordered pings not answered on their threads (FAIL).
+///   unthreaded answers (ping_response without ~thread): reordered pings not answered on their threads (FAIL);
+///   dead sockets (MisbehaviourPlan.ReuseDeadSockets): after a WebSocket is cut, every later message fails (FAIL).
 /// </summary>
 public class FaultDoubleTests
 {
@@ -118,6 +119,17 @@ public class FaultDoubleTests
         Assert.That(r.Grade, Is.EqualTo(Grade.WARN), "waiting out a slow endpoint is a SHOULD");
         Assert.That(r.Expected, Is.EqualTo("accept-invitation succeeds"));
         Assert.That(r.Observed, Does.Contain("accept-invitation"), "the backchannel's error is the evidence");
+    }
+
+    // ------------------------------------------------------------------ dead sockets
+
+    [Test]
+    public async Task An_agent_that_keeps_writing_into_a_cut_websocket_fails_FAULTS_WSCUT_001()
+    {
+        var r = await Run("FAULTS-WSCUT-001", Double("reuses-dead-sockets", a => a.Misbehaviour.ReuseDeadSockets = true));
+        Assert.That(r.Grade, Is.EqualTo(Grade.FAIL));
+        Assert.That(r.Checks.Single(k => !k.Ok).Requirement, Does.StartWith("After the cut, the agent's next message is delivered"));
+        Assert.That(r.Observed, Does.StartWith("send-ping failed twice: "));
     }
 
     // ------------------------------------------------------------------ unthreaded answers
