@@ -82,6 +82,9 @@ public sealed class ReferenceAgent : IAsyncDisposable
     /// <summary>Every endpoint the agent's host listens on, by scheme ("http", "ws"); the advertised ones are <see cref="AgentOptions.Endpoints"/>.</summary>
     public Dictionary<string, string> ListeningEndpoints { get; } = [];
 
+    /// <summary>The endpoints advertised when the agent started (what an AATH agent/start without parameters restores).</summary>
+    public List<string> DefaultEndpoints { get; } = [];
+
     /// <summary>The endpoint this agent advertises first, or null for an edge agent without an endpoint.</summary>
     public string? Endpoint => Options.Endpoints.FirstOrDefault();
 

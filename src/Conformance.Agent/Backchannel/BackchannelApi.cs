@@ -33,7 +33,13 @@ public static class BackchannelApi
                 return Task.FromResult(NotImplemented($"mime-type {string.Join(", ", mimes)} is not supported; the reference agent speaks didcomm/aip2;env=rfc19"));
             // "inbound_transports": which of the agent's listening endpoints it advertises; [] = no inbound endpoint
             // (an edge agent that relies on return-route). Outbound: HTTP and WS are always available.
-            if (p["inbound_transports"] is JsonArray inbound)
+            if (p["inbound_transports"] is null)
+            {
+                // AATH: "If the property is left out the agent should use default configuration."
+                agent.Options.Endpoints.Clear();
+                agent.Options.Endpoints.AddRange(agent.DefaultEndpoints);
+            }
+            else if (p["inbound_transports"] is JsonArray inbound)
             {
                 var wanted = inbound.Select(x => x?.ToString() ?? "").ToList();
                 var unknown = wanted.Where(w => !agent.ListeningEndpoints.ContainsKey(w)).ToList();

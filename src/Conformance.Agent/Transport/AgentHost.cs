@@ -75,6 +75,8 @@ public sealed class AgentHost : IAsyncDisposable
             if (options.AdvertiseWs) agent.Options.Endpoints.Add(ws.ToString().TrimEnd('/'));
         }
 
+        agent.DefaultEndpoints.Clear();
+        agent.DefaultEndpoints.AddRange(agent.Options.Endpoints);
         if (options.PublicDid && !options.NoInbound) DidExchange.PublicDids.Ensure(agent);
 
         WebApplication? backchannel = null;

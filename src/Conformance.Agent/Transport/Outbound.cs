@@ -116,7 +116,19 @@ public sealed class Outbound : IDisposable
         {
             using var content = new ByteArrayContent(bytes);
             content.Headers.ContentType = new MediaTypeHeaderValue(ContentType);
-            using var response = await _http.PostAsync(endpoint, content, ct);
+            HttpResponseMessage sent;
+            try { sent = await _http.PostAsync(endpoint, content, ct); }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                Tap("http", $"no answer within {_http.Timeout.TotalSeconds:0} s");
+                throw new DeliveryException($"POST {endpoint}: no answer within {_http.Timeout.TotalSeconds:0} s");
+            }
+            catch (HttpRequestException e)
+            {
+                Tap("http", "not delivered: " + e.Message);
+                throw new DeliveryException($"POST {endpoint}: {e.Message}");
+            }
+            using var response = sent;
             Tap("http", "HTTP " + (int)response.StatusCode);
             if (!response.IsSuccessStatusCode)
                 throw new DeliveryException($"POST {endpoint} answered HTTP {(int)response.StatusCode}");

@@ -17,6 +17,8 @@ public static class RunVerbs
         new("--out", "DIR", "report folder (default reports/<run-id>)"),
         new("--timeout", "SECONDS", "how long to wait for the agent under test to act (default 5)"),
         new("--list", null, "list the cases that would run, and exit"),
+        new("--known", "FILE", "compare the grades with a known-results file (known-results/<agent>-<version>.json); any difference exits 1"),
+        new("--write-known", "FILE", "write the cases that did not PASS, with their evidence, as a known-results file"),
     ];
 
     public static IReadOnlyList<Verb> All { get; } =
@@ -99,10 +101,44 @@ public static class RunVerbs
             }
         }
         if (live) inv.Stderr.WriteLine();
+        var version = await AgentVersionAsync(host);
         var reportDir = await host.FinishAsync();
         inv.Stdout.Write(Summary(host.Results, sw.Elapsed));
         if (reportDir != null) inv.Stdout.WriteLine($"report: {Path.Combine(reportDir, "index.html")}");
-        return SuiteRun.ExitCode(host.Results);
+        if (fixtureMode != "off")
+        {
+            var changed = host.Fixtures.Values.Where(f => f.Outcome is Harness.Fixtures.FixtureOutcome.Changed or Harness.Fixtures.FixtureOutcome.New).ToList();
+            inv.Stdout.WriteLine($"fixtures: {host.Fixtures.Count} compared, {host.Fixtures.Values.Count(f => f.Outcome == Harness.Fixtures.FixtureOutcome.Match)} match, " +
+                                 $"{changed.Count} new or changed, {host.Fixtures.Values.Count(f => f.Outcome == Harness.Fixtures.FixtureOutcome.Accepted)} accepted");
+            foreach (var f in changed) inv.Stdout.WriteLine($"  {f.Status}: {f.Directory}");
+        }
+        var exit = SuiteRun.ExitCode(host.Results);
+        if (inv.Args.Value("--write-known") is { } writeTo)
+        {
+            var previous = File.Exists(writeTo) ? KnownResults.Load(writeTo) : null;
+            KnownResults.FromRun(host.Driver.Name, version, host.Results, previous).Save(writeTo);
+            inv.Stdout.WriteLine($"known results written: {writeTo}");
+        }
+        if (inv.Args.Value("--known") is { } knownPath)
+        {
+            if (!File.Exists(knownPath)) throw new CliException($"known-results file not found: {knownPath}");
+            var changes = KnownResults.Load(knownPath).Compare(host.Results);
+            inv.Stdout.WriteLine(changes.Count == 0
+                ? $"known results: no change against {knownPath}"
+                : $"known results: {changes.Count} change(s) against {knownPath}:");
+            foreach (var ch in changes) inv.Stdout.WriteLine("  " + ch);
+            // Against a known-results file the gate is "nothing changed": known FAILs are expected, changes are not.
+            exit = changes.Count == 0 && host.Results.All(r => r.Grade != Grade.ERROR) ? Entry.ExitOk : Entry.ExitFailed;
+        }
+        if (fixtureMode == "verify" && inv.Verb.Name == "fixtures" && host.Fixtures.Values.Any(f => f.Outcome != Harness.Fixtures.FixtureOutcome.Match))
+            exit = Entry.ExitFailed;
+        return exit;
+    }
+
+    private static async Task<string> AgentVersionAsync(SuiteRunHost host)
+    {
+        try { return await host.Driver.Backchannel.VersionAsync(); }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException or Harness.Drivers.BackchannelException) { return "unknown"; }
     }
 
     /// <summary>The final table: cases by RFC and grade, and the wall time.</summary>

@@ -29,9 +29,12 @@ public static class CaseRunner
                 : Grade.PASS;
             if (c.Checks.Count == 0) result.Reason = "the case checked nothing";
         }
-        catch (CaseFailedException)
+        catch (CaseFailedException e)
         {
             result.Grade = Grade.FAIL;
+            // A step that could not go on (e.g. a backchannel answer without a connection_id) records itself.
+            if (!c.Checks.Any(k => k.Grade == Grade.FAIL))
+                c.Checks.Add(new Check(e.Message, Level.MUST, false, null, null));
         }
         catch (UnsupportedException u)
         {
@@ -42,6 +45,14 @@ public static class CaseRunner
         {
             result.Grade = Grade.UNSUPPORTED;
             result.Reason = $"the agent's backchannel answered 501 Not Implemented for {u.Path}";
+        }
+        catch (Conformance.Agent.Transport.DeliveryException d)
+        {
+            // The agent under test's DIDComm endpoint refused, failed or did not answer a message the case had to
+            // deliver: that is the agent's behaviour, graded with the transport's answer as evidence.
+            result.Grade = Grade.FAIL;
+            c.Checks.Add(new Check("The agent under test's endpoint accepts DIDComm messages: \"A received message should be responded to with a 202 Accepted status code\" (RFC 0025).",
+                Level.MUST, false, "HTTP 2xx within the timeout", d.Message));
         }
         catch (BackchannelException b) when (b.Status != 0)
         {

@@ -32,6 +32,9 @@ public sealed class SuiteRunHost : IAsyncDisposable
     {
         var driver = Drivers.DriverFactory.Create(options);
         await driver.StartAsync(ct);
+        // Seeded peers only against a seeded agent under test: a long-lived external agent must not see the same
+        // invitation ids and keys again on the next run.
+        options.Settings.Deterministic = driver.IsDeterministic;
         return new SuiteRunHost(driver, options);
     }
 

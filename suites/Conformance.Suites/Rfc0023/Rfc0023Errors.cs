@@ -20,7 +20,8 @@ public static class Rfc0023Errors
         var (known, inv) = await DidExchanges.AutInvitesAsync(c, "1.1");
         var peer = await c.PeerAsync("Acme", o => o.AutoAccept = true, new Agent.Transport.AgentHostOptions { NoInbound = true });
         peer.Agent.Misbehaviour.Add(new MisbehaviourRule("request", fault) { Mutate = mutate });
-        await peer.Agent.OutOfBand.ReceiveInvitationAsync(inv, new OobReceiveOptions { AutoAccept = true });
+        try { await peer.Agent.OutOfBand.ReceiveInvitationAsync(inv, new OobReceiveOptions { AutoAccept = true }); }
+        catch (Agent.Transport.DeliveryException e) { c.Note("the responder refused the faulty request at the transport: " + e.Message); }
         var request = Flows.SentByPeer(c, "request")!;
         var requestThread = Flows.ThreadId(request) ?? Flows.OptStr(request, "@id")!;
         var report = await c.ReceivedAsync("problem_report");

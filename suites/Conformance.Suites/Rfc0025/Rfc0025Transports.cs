@@ -17,7 +17,16 @@ public static class Rfc0025Transports
 
     private static string Scheme(string? url) => url == null ? "none" : url.Split(':')[0];
 
+    /// <summary>Back to the agent's default transports (agent/start without parameters), so a long-lived agent is left as found.</summary>
+    private static Task Restore(CaseContext c) => c.Backchannel.StartAsync(new JsonObject());
+
     private static async Task DidExchangeOver(CaseContext c, string autInbound, string peerInbound)
+    {
+        try { await DidExchangeOverCore(c, autInbound, peerInbound); }
+        finally { await Restore(c); }
+    }
+
+    private static async Task DidExchangeOverCore(CaseContext c, string autInbound, string peerInbound)
     {
         await AutInbound(c, autInbound);
         var (known, inv) = await DidExchanges.AutInvitesAsync(c, "1.1");
@@ -51,6 +60,12 @@ public static class Rfc0025Transports
     public static Task Didexchange_ws_to_http(CaseContext c) => DidExchangeOver(c, "ws", "http");
 
     private static async Task ConnectionOver(CaseContext c, string autInbound, string peerInbound)
+    {
+        try { await ConnectionOverCore(c, autInbound, peerInbound); }
+        finally { await Restore(c); }
+    }
+
+    private static async Task ConnectionOverCore(CaseContext c, string autInbound, string peerInbound)
     {
         await AutInbound(c, autInbound);
         var (autId, inv) = await Connections160.AutCreatesInvitationAsync(c);

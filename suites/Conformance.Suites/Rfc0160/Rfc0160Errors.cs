@@ -161,7 +161,8 @@ public static class Rfc0160Errors
         var (autId, inv) = await Connections160.AutCreatesInvitationAsync(c);
         var bob = await c.PeerAsync("Bob", o => o.AutoAccept = true);
         bob.Agent.Misbehaviour.Add(new MisbehaviourRule("request", fault) { Mutate = mutate });
-        await bob.Agent.Connections.ReceiveInvitationAsync(inv, autoAccept: true);
+        try { await bob.Agent.Connections.ReceiveInvitationAsync(inv, autoAccept: true); }
+        catch (Agent.Transport.DeliveryException e) { c.Note("the inviter refused the faulty request at the transport: " + e.Message); }
         var requestId = Flows.OptStr(Flows.SentByPeer(c, "request"), "@id")!;
         var report = await c.ReceivedAsync("problem_report");
         var state = Flows.OptStr(await c.Backchannel.ConnectionAsync(autId), "state");

@@ -1,3 +1,4 @@
+using Conformance.Harness.Grading;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Conformance.Harness.Drivers;
@@ -207,5 +208,18 @@ public class DockerDriverTests
             await _engine.RemoveContainerAsync(stale);
             await _engine.RemoveContainerAsync(live);
         }
+    }
+
+    [Test]
+    public async Task The_RFC0160_suite_passes_against_the_reference_agent_in_a_container()
+    {
+        await using var driver = new DockerDriver(Reference(), Launch());
+        await driver.StartAsync();
+        var settings = new RunSettings { Deterministic = false };
+        var cases = CaseCatalog.Filter(CaseCatalog.Discover(Conformance.Suites.SuitesAssembly.Assembly), "RFC0160,RFC0023");
+        var results = new List<CaseResult>();
+        foreach (var info in cases) results.Add(await CaseRunner.RunAsync(info, driver, settings));
+        Assert.That(results.Where(r => r.Grade is not (Grade.PASS or Grade.UNSUPPORTED)).Select(r => $"{r.Id} {r.Grade}: {r.Expected} / {r.Observed} / {r.Reason}"),
+            Is.Empty, "the containerised reference agent passes like the in-process one");
     }
 }
