@@ -84,8 +84,8 @@ public static class FaultsDuplicates
     private static async Task DuplicatedRequest(CaseContext c, bool multiUse)
     {
         await using var relay = await FaultFlows.RelayAsync(c, "fault relay (the agent's endpoint)");
-        var (invitation, autInvitationId) = await FaultFlows.AutInvitationAsync(c, multiUse);
-        var before = await FaultFlows.AutConnectionIdsAsync(c);
+        var (invitation, _) = await FaultFlows.AutInvitationAsync(c, multiUse);
+        var before = await FaultFlows.AutConnectionsAsync(c);
         var peer = await c.PeerAsync("Bob", o => o.AutoAccept = true);
         relay.On(1, Fault.Duplicate);
         var pc = await peer.Agent.Connections.ReceiveInvitationAsync(FaultFlows.ThroughRelay(invitation, relay), autoAccept: true);
@@ -94,13 +94,10 @@ public static class FaultsDuplicates
         c.Must("The relay delivered the request twice.", second != null, "two deliveries", string.Join("; ", relay.Records));
         await Task.Delay(500);   // an agent that processes deliveries in the background gets time to make its records
 
-        var autIds = (await FaultFlows.AutConnectionIdsAsync(c)).Except(before).ToHashSet();
-        if (autInvitationId != null) autIds.Add(autInvitationId);
-        var states = new List<string>();
-        foreach (var id in autIds) states.Add($"{id}: {await FaultFlows.AutStateAsync(c, id)}");
-        c.Must($"One request delivered twice makes one connection (request @id {requestId}).", autIds.Count == 1,
-            "1 connection", $"{autIds.Count} connections: {string.Join(", ", states)}");
-        var autId = autIds.Single();
+        var made = FaultFlows.MadeSince(before, await FaultFlows.AutConnectionsAsync(c));
+        c.Must($"One request delivered twice makes one connection (request @id {requestId}).", made.Count == 1,
+            "1 connection", $"{made.Count} connections: {string.Join(", ", made.Select(kv => $"{kv.Key}: {kv.Value}"))}");
+        var autId = made.Keys.Single();
         await Flows.AutConnectionStateAsync(c, autId, "The inviter records the request (state request).", "request");
         await c.Backchannel.ConnectionAcceptRequestAsync(autId);
         await Flows.ExpectFromAutAsync(c, "response", "The inviter answers the request with a connection response (RFC 0160 §2).");
@@ -251,6 +248,7 @@ public static class FaultsWebSocket
         c.Must("The relay cut the socket in the middle of the agent's message.", cut != null, "a cut", string.Join("; ", relay.Records));
         c.Note(first == null ? "send-ping into the cut answered success" : "send-ping into the cut reported: " + first);
         await Task.Delay(300);
+        var pingsBefore = c.Tap.Received("ping").Count;   // the cut one never arrives: Bob discards half a message
 
         // The next message: allowed one failed attempt (an agent may learn of the dead socket only when it writes).
         var (_, second, _) = await FaultFlows.TimedAsync(() => c.Backchannel.ConnectionSendPingAsync(autId, "after the cut"), FaultFlows.CallLimit);
@@ -260,11 +258,10 @@ public static class FaultsWebSocket
             c.Note("the first send after the cut failed: " + second);
             (_, third, _) = await FaultFlows.TimedAsync(() => c.Backchannel.ConnectionSendPingAsync(autId, "after the cut"), FaultFlows.CallLimit);
         }
-        var after = await c.ReceivedAsync("ping", m => Flows.OptStr(m, "comment") == "after the cut");
+        // Agents do not all put the backchannel's comment into the ping, so the ping after the cut is told by count.
+        var after = await c.EventuallyAsync(() => Task.FromResult(c.Tap.Received("ping").Count > pingsBefore ? "arrived" : null));
         c.Must("After the cut, the agent's next message is delivered (on a new socket; one failed attempt allowed).", after != null,
-            "the ping 'after the cut' at Bob", (third != null ? "send-ping failed twice: " + third + "; " : "") + "received: " + Flows.Received(c));
-        c.Must("The half message was not taken for a message: Bob received no ping 'into the cut'.",
-            c.Tap.Received("ping").All(e => Flows.OptStr(e.Plaintext, "comment") != "into the cut"), "no ping 'into the cut'", Flows.Received(c));
+            "a ping from the agent after the cut", (third != null ? "send-ping failed twice: " + third + "; " : "") + "received: " + Flows.Received(c));
         var state = await FaultFlows.AutStateAsync(c, autId);
         c.Must("The connection is unharmed (still active).", state == "active", "state active", $"state '{state}'");
     }

@@ -57,8 +57,23 @@ public static class FaultFlows
     }
 
     /// <summary>The ids of the AUT's connections (GET /agent/command/connection).</summary>
-    public static async Task<HashSet<string>> AutConnectionIdsAsync(CaseContext c) =>
-        (await c.Backchannel.ConnectionsAsync()).OfType<JsonObject>().Select(o => Flows.OptStr(o, "connection_id")).OfType<string>().ToHashSet();
+    public static async Task<HashSet<string>> AutConnectionIdsAsync(CaseContext c) => (await AutConnectionsAsync(c)).Keys.ToHashSet();
+
+    /// <summary>The AUT's connections with their AATH state (GET /agent/command/connection).</summary>
+    public static async Task<Dictionary<string, string>> AutConnectionsAsync(CaseContext c) =>
+        (await c.Backchannel.ConnectionsAsync()).OfType<JsonObject>()
+            .Select(o => (Id: Flows.OptStr(o, "connection_id"), State: Flows.OptStr(o, "state") ?? "?"))
+            .Where(x => x.Id != null).GroupBy(x => x.Id!).ToDictionary(g => g.Key, g => g.First().State);
+
+    /// <summary>
+    /// The connections a request made: records that are new since <paramref name="before"/>, and records that existed
+    /// (an inviter's record for its single-use invitation) and have left the invitation state. Counting list entries,
+    /// not ids handed out earlier, keeps agents whose create-invitation id is not a connection id (an out-of-band
+    /// record id, as the AATH javascript backchannel does) from being counted twice.
+    /// </summary>
+    public static Dictionary<string, string> MadeSince(Dictionary<string, string> before, Dictionary<string, string> after) =>
+        after.Where(kv => !before.TryGetValue(kv.Key, out var was) || (was == "invitation" && kv.Value != "invitation"))
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
 
     public static async Task<string?> AutStateAsync(CaseContext c, string autId)
     {
@@ -114,12 +129,21 @@ public static class FaultFlows
             state is "invitation" or "request", "state invitation or request", $"state '{state}'");
 
         disarm(relay);
-        if (failure != null) await c.Backchannel.ConnectionAcceptInvitationAsync(autId);   // the controller retries, as a user would
-        var request = await c.ReceivedAsync("request", timeout: failure != null ? c.Timeout : c.Timeout * 3);
-        c.Must(failure != null
+        string? refused = null;
+        if (failure != null)
+        {
+            // The controller retries, as a user would.
+            (_, refused, _) = await TimedAsync(() => c.Backchannel.ConnectionAcceptInvitationAsync(autId), CallLimit);
+            if (refused != null) c.Note("accept-invitation again, after the reported failure, was refused: " + refused);
+        }
+        var request = await c.ReceivedAsync("request", timeout: failure != null && refused == null ? c.Timeout : c.Timeout * 3);
+        var requirement = failure == null
+            ? "The agent reported success, so it must deliver the request itself: once the endpoint works again, the request arrives (retried)."
+            : refused == null
                 ? "Once the endpoint works again, the retried accept-invitation delivers the request."
-                : "The agent reported success, so it must deliver the request itself: once the endpoint works again, the request arrives (retried).",
-            request != null, "the connection request at the inviter", "nothing arrived; relay: " + string.Join("; ", relay.Records));
+                : "The agent reported the failed delivery but refuses to send the request again, so it must retry it itself; otherwise the connection is stuck.";
+        c.Must(requirement, request != null, "the connection request at the inviter",
+            (refused != null ? $"accept-invitation again: {refused}; " : "") + $"nothing arrived (agent state '{await AutStateAsync(c, autId)}'); relay: " + string.Join("; ", relay.Records));
         await Flows.AutConnectionStateAsync(c, autId, "The connection then completes normally (state unharmed by the fault).", "response", "active");
         var peerId = record.ConnectionId ?? peer.Agent.Store.FindConnection(x => x.ThreadId == Flows.OptStr(request!.Plaintext, "@id"))?.Id;
         c.Must("The inviter has the connection.", peerId != null, "a connection at the reference inviter", "none");

@@ -107,7 +107,7 @@ public class FaultDoubleTests
         var r = await Run(caseId, Double("silent-loss", a => a.Misbehaviour.SwallowDeliveryFailures = true));
         Assert.That(r.Grade, Is.EqualTo(Grade.FAIL));
         Assert.That(r.Checks.Single(k => !k.Ok).Requirement, Does.Contain("reported success, so it must deliver the request itself"));
-        Assert.That(r.Observed, Does.StartWith("nothing arrived; relay: "));
+        Assert.That(r.Observed, Does.StartWith("nothing arrived (agent state 'request'); relay: "));
     }
 
     // ------------------------------------------------------------------ impatience
