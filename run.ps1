@@ -2,6 +2,7 @@
 #   ./run.ps1 [--agent NAME|URL] [--runtime process|docker] [--suite RFC0160,...]   run the suites
 #   ./run.ps1 test            build and run the project's own tests (what CI runs)
 #   ./run.ps1 fixtures [--accept]   verify (or rewrite) the golden wire fixtures
+#   ./run.ps1 interop [--agents reference,credo] [--runtime process]   every ordered pair of agents: the interop matrix
 #   ./run.ps1 cli ARGS...     run the `conformance` command-line tool
 #   ./run.ps1 bench ...       benchmarks (Release build)
 # Exit codes: 0 ok, 1 a case or test failed, 2 usage error.
@@ -33,7 +34,8 @@ switch ($verb) {
     }
     'cli'      { if (-not (Test-Path (CliDll))) { Build }; dotnet (CliDll) @rest; exit $LASTEXITCODE }
     'fixtures' { Build; dotnet (CliDll) fixtures @rest; exit $LASTEXITCODE }
+    'interop'  { Build; dotnet (CliDll) interop @rest; exit $LASTEXITCODE }
     'bench'    { Build 'Release'; dotnet (CliDll 'Release') bench @rest; exit $LASTEXITCODE }
-    { $_ -in 'help', '-h', '--help' } { Get-Content $PSCommandPath | Select-Object -Skip 1 -First 7 | ForEach-Object { $_ -replace '^# ?', '' }; exit 0 }
+    { $_ -in 'help', '-h', '--help' } { Get-Content $PSCommandPath | Select-Object -Skip 1 -First 8 | ForEach-Object { $_ -replace '^# ?', '' }; exit 0 }
     default    { Build; dotnet (CliDll) run @args; exit $LASTEXITCODE }
 }

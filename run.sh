@@ -4,6 +4,7 @@
 #                            run the suites (default: every suite against the embedded reference agent)
 #   ./run.sh test            build and run the project's own tests (what CI runs)
 #   ./run.sh fixtures [--accept]   verify (or rewrite) the golden wire fixtures
+#   ./run.sh interop [--agents reference,credo] [--runtime process]   every ordered pair of agents: the interop matrix
 #   ./run.sh cli ARGS...     run the `conformance` command-line tool
 #   ./run.sh bench ...       benchmarks (Release build)
 # Exit codes: 0 ok, 1 a case or test failed, 2 usage error.
@@ -51,7 +52,8 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   cli) shift; cmd_cli "$@" ;;
   fixtures) shift; need_sodium; build Debug; exec dotnet "$(cli_dll)" fixtures "$@" ;;
+  interop) shift; need_sodium; build Debug; exec dotnet "$(cli_dll)" interop "$@" ;;
   bench) shift; need_sodium; build Release; exec dotnet "$(cli_dll Release)" bench "$@" ;;
-  -h|--help|help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) need_sodium; build Debug; exec dotnet "$(cli_dll)" run "$@" ;;
 esac

@@ -180,7 +180,7 @@ public sealed partial class DidExchangeProtocol
             try { rotated = System.Text.Encoding.UTF8.GetString(rotate.Bytes()); }
             catch (MessageFormatException e) { throw Reject(InvalidSignature, "did_rotate~attach: " + e.Message); }
             if (rotated != did)
-                throw Reject(InvalidSignature, $"did_rotate~attach signs {DidException.Abbrev(rotated)}, not the response's did {DidException.Abbrev(did)}");
+                throw Reject(InvalidSignature, $"did_rotate~attach signs {rotated}, not the response's did {did}");
             provenance = true;
         }
 

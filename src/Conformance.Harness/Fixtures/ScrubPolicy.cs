@@ -50,6 +50,12 @@ public sealed record ScrubPolicy
 
     public static ScrubPolicy Default { get; } = new();
 
+    /// <summary>
+    /// For a seeded (deterministic) agent: ids and keys are the same every run and stay raw, so fixtures show real
+    /// example messages; ports, the DIDs and signatures that embed them, and times are still scrubbed.
+    /// </summary>
+    public static ScrubPolicy SeededAgent { get; } = Default with { Ids = false, Keys = false };
+
     /// <summary>Keeps every value raw (for deterministic agents); only the private-key guard still applies.</summary>
     public static ScrubPolicy KeepRaw { get; } = new()
     {

@@ -168,6 +168,9 @@ public static partial class Scrubber
 
         private JsonNode? Number(JsonValue val, string? name)
         {
+            // Durations an agent measured with its clock (RFC 0685 status.longest_waited_seconds) change run to run.
+            if (policy.Times && name != null && name.EndsWith("_seconds", StringComparison.Ordinal))
+                return Placeholder("duration", val.ToJsonString());
             if (!policy.Times || name == null || !IsTimeName(name)) return null;
             // The JSON text, not TryGetValue<long>: a JsonValue built from an int does not convert to long.
             var text = val.ToJsonString();

@@ -67,6 +67,9 @@ public static class CaseRunner
         }
         finally
         {
+            // Let messages already in flight land in the wire log (a complete sent as the case ends), so that the
+            // transcript — and the fixtures made from it — does not depend on who was faster.
+            await c.Tap.QuietAsync(TimeSpan.FromMilliseconds(150), TimeSpan.FromSeconds(2));
             try { await aut.EndCaseAsync(); } catch (Exception e) { result.Reason ??= "end of case: " + e.Message; }
         }
         sw.Stop();

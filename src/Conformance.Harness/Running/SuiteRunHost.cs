@@ -65,7 +65,7 @@ public sealed class SuiteRunHost : IAsyncDisposable
             result.FixtureStatus = $"not compared ({result.Grade})";
             return;
         }
-        var policy = Driver.IsDeterministic ? ScrubPolicy.Default with { Ids = false, Keys = false } : ScrubPolicy.Default;
+        var policy = Driver.IsDeterministic ? ScrubPolicy.SeededAgent : ScrubPolicy.Default;
         var store = new FixtureStore(Path.Combine(Options.RepoRoot, "fixtures"), policy);
         try
         {

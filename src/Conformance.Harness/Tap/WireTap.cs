@@ -38,6 +38,20 @@ public sealed class WireTap
 
     public IReadOnlyList<WireEvent> Events { get { lock (_gate) return _events.Select(x => x.Event).ToList(); } }
 
+    /// <summary>Waits until nothing new was recorded for <paramref name="quiet"/> (at most <paramref name="max"/>).</summary>
+    public async Task QuietAsync(TimeSpan quiet, TimeSpan max)
+    {
+        var until = _clock.Elapsed + max;
+        while (_clock.Elapsed < until)
+        {
+            long last;
+            lock (_gate) last = _events.Count == 0 ? 0 : _events[^1].AtMs;
+            var idle = _clock.ElapsedMilliseconds - last;
+            if (idle >= quiet.TotalMilliseconds) return;
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(10, quiet.TotalMilliseconds - idle)));
+        }
+    }
+
     /// <summary>Messages received by the reference side (i.e. sent by the agent under test), in order.</summary>
     public IReadOnlyList<WireEvent> Inbound => Events.Where(e => e.Direction == "in").ToList();
 

@@ -74,7 +74,7 @@ public static class Rfc0023Implicit
     {
         var peer = await c.PeerAsync("Bob", o => o.AutoAccept = true);
         var publicDid = peer.Agent.PublicDid ?? throw CaseContext.Unsupported("the reference peer has no public DID");
-        var created = await c.Backchannel.DidExchangeCreateRequestResolvableDidAsync(publicDid.Did, publicDid.Did);
+        var created = await Flows.NeedsOurPublicDidAsync(c.Backchannel.DidExchangeCreateRequestResolvableDidAsync(publicDid.Did, publicDid.Did), publicDid.Did);
         var autId = Flows.Str(created, "connection_id");
         if (Flows.OptStr(await c.Backchannel.DidExchangeAsync(autId), "state") is "invitation-received" or "start")
             await c.Backchannel.DidExchangeSendRequestAsync(autId);

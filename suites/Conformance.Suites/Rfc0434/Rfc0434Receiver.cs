@@ -140,7 +140,7 @@ public static class Rfc0434Reuse
         JsonObject? viaPublicDid = new() { ["use_public_did"] = true };
         Exchange first;
         try { first = await DidExchanges.AutAsResponderAsync(c, "1.1", complete: true, invitationData: viaPublicDid); }
-        catch (Harness.Drivers.BackchannelException e) when (e.Status is 400 or 404 or 500)
+        catch (Harness.Drivers.BackchannelException e) when (e.Status is 400 or 404 or 500 or 501)
         {
             c.Note("no public-DID invitation: " + e.Detail);
             viaPublicDid = null;

@@ -50,9 +50,13 @@ public static class Connections160
         options ??= new ConnectionsInvitationOptions();
         options.AutoAccept ??= true;
         var (record, invitation, _) = await peer.Agent.Connections.CreateInvitationAsync(options);
-        var received = await c.Backchannel.ConnectionReceiveInvitationAsync(Flows.Clone(invitation));
+        var viaPublicDid = options.Form != ConnectionsInvitationForm.InlineKeys;
+        var receiving = c.Backchannel.ConnectionReceiveInvitationAsync(Flows.Clone(invitation));
+        var received = viaPublicDid ? await Flows.NeedsOurPublicDidAsync(receiving, peer.Agent.PublicDid?.Did ?? "its public DID") : await receiving;
         var autId = Flows.Str(received, "connection_id");
-        await c.Backchannel.ConnectionAcceptInvitationAsync(autId);
+        var accepting = c.Backchannel.ConnectionAcceptInvitationAsync(autId);
+        if (viaPublicDid) await Flows.NeedsOurPublicDidAsync(accepting, peer.Agent.PublicDid?.Did ?? "its public DID");
+        else await accepting;
         var request = await Flows.ExpectFromAutAsync(c, "request", "The invitee sends a connection request to the inviter (RFC 0160 §1).");
         await Flows.AutConnectionStateAsync(c, autId, "The invitee processes the connection response (RFC 0160 §2, Response Processing).", "response", "active");
         var peerConnectionId = record.ConnectionId ?? peer.Agent.Store.FindConnection(x => x.ThreadId == Flows.OptStr(request, "@id"))?.Id

@@ -87,5 +87,19 @@ public static class Flows
         catch (Wire.Envelopes.EnvelopeException) { return null; }
     }
 
+    /// <summary>
+    /// Runs a backchannel step that needs the agent to resolve the reference peer's public DID. That DID is a did:web
+    /// served over plain HTTP on loopback (no TLS here), which did:web-conformant resolvers rightly refuse; an agent
+    /// that cannot resolve it is UNSUPPORTED for the case, with its own words as the reason — not FAIL.
+    /// </summary>
+    public static async Task<T> NeedsOurPublicDidAsync<T>(Task<T> step, string did)
+    {
+        try { return await step; }
+        catch (Harness.Drivers.BackchannelException e) when (e.Status is >= 400 and < 600 && e.Status != 501)
+        {
+            throw CaseContext.Unsupported($"the agent could not use {did} (the harness serves did:web over plain HTTP on loopback, without TLS): {e.Detail}");
+        }
+    }
+
     public static JsonObject Clone(JsonObject o) => (JsonObject)o.DeepClone();
 }

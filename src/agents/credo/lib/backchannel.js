@@ -207,6 +207,9 @@ export function createBackchannel({ agent, label, listening, logger }) {
       // Credo's DidCommModuleConfig.endpoints: what it advertises in new invitations and DID documents. Both
       // transports keep listening on the one port. [] leaves Credo with its queue endpoint (return-route only).
       didcomm.config.endpoints = p.inbound_transports.map((t) => listening[t])
+    } else if (p.inbound_transports === undefined) {
+      // AATH: "If the property is left out the agent should use default configuration" (HTTP only, as at startup).
+      didcomm.config.endpoints = [listening.http]
     }
     return { status: 'active', endpoints: didcomm.config.endpoints }
   }))
