@@ -98,8 +98,9 @@ public sealed partial class ConnectionsProtocol
 
         // The same request again (same thread, same DID): "the request should be resent as-is" after a processing
         // error, so a resend is answered, not rejected as a second use of the invitation.
-        var existing = _agent.Store.FindConnection(x => x.Protocol == Family && x.Role == ConnectionRole.Inviter
-                                                          && x.ThreadId == thid && x.InvitationKey == inbound.RecipientVerkey);
+        var existing = _agent.Misbehaviour.TreatRepeatedRequestsAsNew ? null   // a test double without this check
+            : _agent.Store.FindConnection(x => x.Protocol == Family && x.Role == ConnectionRole.Inviter
+                                               && x.ThreadId == thid && x.InvitationKey == inbound.RecipientVerkey);
         if (existing != null)
         {
             var sameDid = Str((connectionNode as JsonObject)?["DID"] ?? (connectionNode as JsonObject)?["did"]) == existing.TheirDid;

@@ -30,6 +30,25 @@ public sealed class MisbehaviourPlan
 
     public bool IsEmpty { get { lock (_gate) return _rules.Count == 0; } }
 
+    /// <summary>
+    /// A broken agent for the FAULTS suite: every delivery of a connection request is processed as a new request
+    /// (no recognition of the same request by its thread), so a duplicated or replayed request on a multi-use
+    /// invitation makes a second connection.
+    /// </summary>
+    public bool TreatRepeatedRequestsAsNew { get; set; }
+
+    /// <summary>
+    /// A broken agent for the FAULTS suite: a delivery that fails (refused, HTTP error, timeout) is reported as sent;
+    /// the message is silently lost and never retried.
+    /// </summary>
+    public bool SwallowDeliveryFailures { get; set; }
+
+    /// <summary>
+    /// A broken agent for the FAULTS suite: an outbound WebSocket is reused for an endpoint without checking that it is
+    /// still open, so after the socket is cut every later message to that endpoint fails.
+    /// </summary>
+    public bool ReuseDeadSockets { get; set; }
+
     /// <summary>The key a protocol should sign <paramref name="messageName"/>'s signed parts with (connection~sig, did_doc~attach).</summary>
     public Ed25519KeyPair SigningKey(string messageName, Ed25519KeyPair proper)
     {

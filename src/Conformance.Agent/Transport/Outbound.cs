@@ -71,8 +71,15 @@ public sealed class Outbound : IDisposable
         var wrapped = Rfc0094.Wrap(packed, service.RecipientKeys[0], service.RoutingKeys, _agent.Entropy);
         var bytes = System.Text.Encoding.UTF8.GetBytes(wrapped);
 
-        for (int i = 0; i < plan.Copies; i++)
-            await DeliverAsync(bytes, wrapped, json, plan.Message.Type.ToString(), service, sender?.Verkey, connectionId, ct);
+        try
+        {
+            for (int i = 0; i < plan.Copies; i++)
+                await DeliverAsync(bytes, wrapped, json, plan.Message.Type.ToString(), service, sender?.Verkey, connectionId, ct);
+        }
+        catch (Exception e) when (_agent.Misbehaviour.SwallowDeliveryFailures && e is DeliveryException or HttpRequestException or TaskCanceledException or WebSocketException)
+        {
+            _agent.Debug($"delivery to {service.Endpoint} failed and was swallowed (test double): {e.Message}");
+        }
     }
 
     /// <summary>
@@ -146,7 +153,7 @@ public sealed class Outbound : IDisposable
 
     private async Task<OutboundSocket> SocketFor(string endpoint, CancellationToken ct)
     {
-        if (_sockets.TryGetValue(endpoint, out var existing) && existing.IsOpen) return existing;
+        if (_sockets.TryGetValue(endpoint, out var existing) && (existing.IsOpen || _agent.Misbehaviour.ReuseDeadSockets)) return existing;
         var s = new OutboundSocket(_agent, endpoint);
         await s.ConnectAsync(ct);
         _sockets[endpoint] = s;

@@ -44,11 +44,15 @@ public static class CaseCatalog
         return list;
     }
 
-    /// <summary>Keeps the cases of the named suites (e.g. "RFC0160,RFC0023"); null or empty = all.</summary>
+    /// <summary>
+    /// Keeps the cases of the named suites (e.g. "RFC0160,RFC0023"), case ids, or case id prefixes ("BROWSER" keeps
+    /// every BROWSER-… case); null or empty = all.
+    /// </summary>
     public static IReadOnlyList<CaseInfo> Filter(IReadOnlyList<CaseInfo> cases, string? suites)
     {
         if (string.IsNullOrWhiteSpace(suites)) return cases;
         var wanted = suites.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return cases.Where(c => wanted.Contains(c.Rfc) || wanted.Contains(c.Id)).ToList();
+        return cases.Where(c => wanted.Contains(c.Rfc) || wanted.Contains(c.Id)
+                                || wanted.Any(w => c.Id.StartsWith(w + "-", StringComparison.OrdinalIgnoreCase))).ToList();
     }
 }

@@ -93,7 +93,8 @@ public sealed class WireTap
             int seq = 0;
             foreach (var (e, peer, at) in _events)
             {
-                var direction = e.Direction == "out" ? $"{peer} -> aut" : $"aut -> {peer}";
+                // "relay" events come from a fault relay (Faults/FaultRelay.cs): what it did, not a message.
+                var direction = e.Direction switch { "out" => $"{peer} -> aut", "in" => $"aut -> {peer}", _ => peer };
                 list.Add(new WireRecord(++seq, at, direction, e.Type, e.Transport, e.Endpoint, e.Envelope,
                     e.Plaintext?.DeepClone() as JsonObject, e.Note));
             }
