@@ -37,6 +37,7 @@ public static class Entry
         .. VersionVerbs.All,      // version
         .. RunVerbs.All,          // run, fixtures
         .. ServerVerbs.All,       // agent
+        .. BenchVerbs.All,        // bench handshake
     ];
 
     /// <summary>

@@ -11,13 +11,17 @@ namespace Conformance.Agent.Storage;
 /// so a queued message is durable once the forward that carried it is acknowledged, and a restarted agent (same
 /// file) is the same agent. <see cref="InMemory"/> keeps the cache only (tests, benchmarks).
 /// </summary>
-public sealed class AgentStore : IDisposable
+public sealed class AgentStore : IDisposable, IConnectionIndex
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
     private readonly SqliteConnection? _db;
     private readonly Lock _dbGate = new();
     private readonly ConcurrentDictionary<string, ConnectionRecord> _connections = new();
+    // Connections by their current MyVerkey and ThreadId (kept current by the records' setters, see IConnectionIndex):
+    // the inbound pipeline looks a connection up by key or thread on every message.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<ConnectionRecord, byte>> _byMyVerkey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<ConnectionRecord, byte>> _byThread = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, InvitationRecord> _invitations = new();
     private readonly ConcurrentDictionary<string, MediationRecord> _mediations = new();
     private readonly ConcurrentDictionary<string, byte[]> _keySeeds = new();
@@ -53,16 +57,82 @@ public sealed class AgentStore : IDisposable
 
     // ------------------------------------------------------------------ connections
 
-    public void Save(ConnectionRecord c) { _connections[c.Id] = c; Persist("connection", c.Id, c); }
+    public void Save(ConnectionRecord c)
+    {
+        var previous = _connections.GetValueOrDefault(c.Id);
+        _connections[c.Id] = c;
+        if (!ReferenceEquals(previous, c))
+        {
+            if (previous != null) Unindex(previous);
+            Index(c);
+        }
+        Persist("connection", c.Id, c);
+    }
+
     public ConnectionRecord? GetConnection(string id) => _connections.GetValueOrDefault(id);
     public IReadOnlyList<ConnectionRecord> Connections() => _connections.Values.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).ToList();
-    public ConnectionRecord? FindConnection(Func<ConnectionRecord, bool> predicate) => _connections.Values.Where(predicate).OrderBy(c => c.CreatedAt).FirstOrDefault();
-    public IReadOnlyList<ConnectionRecord> FindConnections(Func<ConnectionRecord, bool> predicate) => _connections.Values.Where(predicate).OrderBy(c => c.CreatedAt).ToList();
+    /// <summary>The oldest connection matching <paramref name="predicate"/> (a scan of every connection; see the indexed finders).</summary>
+    public ConnectionRecord? FindConnection(Func<ConnectionRecord, bool> predicate) => First(_connections.Values.Where(predicate));
+    public IReadOnlyList<ConnectionRecord> FindConnections(Func<ConnectionRecord, bool> predicate) => _connections.Values.Where(predicate).OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).ToList();
+
+    /// <summary>
+    /// The oldest connection whose <see cref="ConnectionRecord.MyVerkey"/> is <paramref name="myVerkey"/> and that
+    /// matches <paramref name="predicate"/>: the same answer as <see cref="FindConnection"/> with
+    /// <c>c.MyVerkey == myVerkey &amp;&amp; predicate(c)</c>, without scanning every connection.
+    /// </summary>
+    public ConnectionRecord? FindConnectionByMyVerkey(string myVerkey, Func<ConnectionRecord, bool>? predicate = null) =>
+        First(Candidates(_byMyVerkey, myVerkey).Where(c => c.MyVerkey == myVerkey && (predicate == null || predicate(c))));
+
+    /// <summary>
+    /// The oldest connection whose <see cref="ConnectionRecord.ThreadId"/> is <paramref name="threadId"/> and that
+    /// matches <paramref name="predicate"/>: the same answer as <see cref="FindConnection"/> with
+    /// <c>c.ThreadId == threadId &amp;&amp; predicate(c)</c>, without scanning every connection.
+    /// </summary>
+    public ConnectionRecord? FindConnectionByThread(string threadId, Func<ConnectionRecord, bool>? predicate = null) =>
+        First(Candidates(_byThread, threadId).Where(c => c.ThreadId == threadId && (predicate == null || predicate(c))));
+
+    private static ConnectionRecord? First(IEnumerable<ConnectionRecord> matches) =>
+        matches.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id, StringComparer.Ordinal).FirstOrDefault();
+
+    private IEnumerable<ConnectionRecord> Candidates(ConcurrentDictionary<string, ConcurrentDictionary<ConnectionRecord, byte>> index, string key) =>
+        index.TryGetValue(key, out var set) ? set.Keys.Where(c => ReferenceEquals(_connections.GetValueOrDefault(c.Id), c)) : [];
 
     public void Delete(ConnectionRecord c)
     {
-        _connections.TryRemove(c.Id, out _);
+        if (_connections.TryRemove(new KeyValuePair<string, ConnectionRecord>(c.Id, c))) Unindex(c);
+        else _connections.TryRemove(c.Id, out _);
         if (_db != null) lock (_dbGate) Exec(_db, "DELETE FROM records WHERE kind='connection' AND id=$id", ("$id", c.Id));
+    }
+
+    private void Index(ConnectionRecord c)
+    {
+        c.Index = this;
+        Add(_byMyVerkey, c.MyVerkey, c);
+        Add(_byThread, c.ThreadId, c);
+    }
+
+    private void Unindex(ConnectionRecord c)
+    {
+        if (ReferenceEquals(c.Index, this)) c.Index = null;
+        Remove(_byMyVerkey, c.MyVerkey, c);
+        Remove(_byThread, c.ThreadId, c);
+    }
+
+    void IConnectionIndex.Moved(ConnectionRecord record, IndexedField field, string? from, string? to)
+    {
+        var index = field == IndexedField.MyVerkey ? _byMyVerkey : _byThread;
+        Remove(index, from, record);
+        Add(index, to, record);
+    }
+
+    private static void Add(ConcurrentDictionary<string, ConcurrentDictionary<ConnectionRecord, byte>> index, string? key, ConnectionRecord c)
+    {
+        if (key != null) index.GetOrAdd(key, _ => new ConcurrentDictionary<ConnectionRecord, byte>(ReferenceEqualityComparer.Instance))[c] = 0;
+    }
+
+    private static void Remove(ConcurrentDictionary<string, ConcurrentDictionary<ConnectionRecord, byte>> index, string? key, ConnectionRecord c)
+    {
+        if (key != null && index.TryGetValue(key, out var set)) set.TryRemove(c, out _);
     }
 
     // ------------------------------------------------------------------ invitations
@@ -162,7 +232,11 @@ public sealed class AgentStore : IDisposable
                 var (kind, id, json) = (r.GetString(0), r.GetString(1), r.GetString(2));
                 switch (kind)
                 {
-                    case "connection": _connections[id] = JsonSerializer.Deserialize<ConnectionRecord>(json, Json)!; break;
+                    case "connection":
+                        var c = JsonSerializer.Deserialize<ConnectionRecord>(json, Json)!;
+                        _connections[id] = c;
+                        Index(c);
+                        break;
                     case "invitation": _invitations[id] = JsonSerializer.Deserialize<InvitationRecord>(json, Json)!; break;
                     case "mediation": _mediations[id] = JsonSerializer.Deserialize<MediationRecord>(json, Json)!; break;
                 }
