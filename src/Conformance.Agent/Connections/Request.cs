@@ -98,8 +98,8 @@ public sealed partial class ConnectionsProtocol
 
         // The same request again (same thread, same DID): "the request should be resent as-is" after a processing
         // error, so a resend is answered, not rejected as a second use of the invitation.
-        var existing = _agent.Store.FindConnectionByThread(thid, x => x.Protocol == Family && x.Role == ConnectionRole.Inviter
-                                                          && x.InvitationKey == inbound.RecipientVerkey);
+        var existing = _agent.Store.FindConnection(x => x.Protocol == Family && x.Role == ConnectionRole.Inviter
+                                                          && x.ThreadId == thid && x.InvitationKey == inbound.RecipientVerkey);
         if (existing != null)
         {
             var sameDid = Str((connectionNode as JsonObject)?["DID"] ?? (connectionNode as JsonObject)?["did"]) == existing.TheirDid;

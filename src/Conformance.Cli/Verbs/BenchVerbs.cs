@@ -61,6 +61,8 @@ public static class BenchVerbs
     private sealed record PairSummary(string Name, string Transport, List<(PassResult Sequential, PassResult Concurrent)> Runs)
     {
         public double? PeakRssMb { get; set; }
+        public double? AllocatedKbPerHandshake { get; set; }
+        public double? RetainedKbPerHandshake { get; set; }
         public double? ReadyMs { get; set; }
         public double SeqP50 => HandshakeBench.Median(Runs.Select(r => r.Sequential.P50));
         public double SeqP99 => HandshakeBench.Median(Runs.Select(r => r.Sequential.P99));
@@ -116,6 +118,8 @@ public static class BenchVerbs
             await HandshakeBench.PassAsync(pair, warm, 1, ct);
             await HandshakeBench.PassAsync(pair, warm, concurrency, ct);
             var summary = new PairSummary(pair.Name, transport, []);
+            var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             for (var r = 1; r <= runs; r++)
             {
                 var seq = await HandshakeBench.PassAsync(pair, count, 1, ct);
@@ -124,8 +128,14 @@ public static class BenchVerbs
                 NoteLoad();
                 Say($"run {r}/{runs}: {RunLine(seq, conc)}  (load {Fmt(HandshakeBench.LoadAverage())})");
             }
+            var made = 2L * runs * count;
+            summary.AllocatedKbPerHandshake = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1024.0 / made;
+            summary.RetainedKbPerHandshake = (GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / 1024.0 / made;
             summaries.Add(summary);
             SayFigures(Say, summary, concurrency);
+            Say($"memory: {summary.AllocatedKbPerHandshake:0} KB allocated per handshake (both agents and the driver); " +
+                $"{summary.RetainedKbPerHandshake:0.0} KB kept per handshake (the two connection records, invitation, keys); " +
+                $"{pair.Inviter.Store.Connections().Count} + {pair.Invitee.Store.Connections().Count} connections held");
         }
 
         // ---------------------------------------------------------------- 2. processes, through the backchannels
@@ -156,6 +166,7 @@ public static class BenchVerbs
                     await HandshakeBench.PassAsync(p, warm, concurrency, ct);
                 }
                 var peaks = pairs.Select(_ => 0L).ToArray();
+                var breakdown = pairs.Select(_ => "").ToArray();
                 for (var r = 1; r <= runs; r++)
                 {
                     // Alternate the kinds within each run, so that a change in machine load hits both alike.
@@ -166,7 +177,11 @@ public static class BenchVerbs
                         foreach (var pid in p.Pids) HandshakeBench.ResetPeakRss(pid);
                         var conc = await HandshakeBench.PassAsync(p, processCount, concurrency, ct);
                         foreach (var pid in p.Pids)
-                            if (HandshakeBench.PeakRss(pid) is { } peak) peaks[i] = Math.Max(peaks[i], peak);
+                            if (HandshakeBench.PeakRss(pid) is { } peak && peak > peaks[i])
+                            {
+                                peaks[i] = peak;
+                                breakdown[i] = HandshakeBench.RssBreakdown(pid);
+                            }
                         results[i].Runs.Add((seq, conc));
                         NoteLoad();
                         Say($"run {r}/{runs} {p.Name}: {RunLine(seq, conc)}  (load {Fmt(HandshakeBench.LoadAverage())})");
@@ -178,7 +193,7 @@ public static class BenchVerbs
                     summaries.Add(results[i]);
                     Say($"-- {results[i].Name}");
                     SayFigures(Say, results[i], concurrency);
-                    if (results[i].PeakRssMb is { } mb) Say($"rss: {mb:0} MB (peak VmHWM of an agent process during the concurrent passes)");
+                    if (results[i].PeakRssMb is { } mb) Say($"rss: {mb:0} MB (peak VmHWM of an agent process during the concurrent passes; right after: {breakdown[i]})");
                 }
             }
             finally
@@ -283,6 +298,8 @@ public static class BenchVerbs
         },
         ["cpu_ms_per_handshake"] = Math.Round(s.CpuMsPerHandshake, 3),
         ["cpu_bound_per_second"] = Math.Round(s.CpuBoundPerSecond, 0),
+        ["allocated_kb_per_handshake"] = s.AllocatedKbPerHandshake is { } al ? Math.Round(al, 1) : null,
+        ["retained_kb_per_handshake"] = s.RetainedKbPerHandshake is { } re ? Math.Round(re, 1) : null,
         ["peak_rss_mb"] = s.PeakRssMb is { } m ? Math.Round(m, 1) : null,
         ["ready_ms_health_probe"] = s.ReadyMs is { } r ? Math.Round(r, 0) : null,
         ["runs"] = new JsonArray(s.Runs.Select(r => (JsonNode)new JsonObject

@@ -98,6 +98,10 @@ internal static class HandshakeBench
     /// <summary>Current resident set (VmRSS, bytes), or null.</summary>
     public static long? Rss(int pid) => ReadStatusKb(pid, "VmRSS:") * 1024;
 
+    /// <summary>Where the resident set is now, in MB: anonymous (GC heap, JIT code, stacks), file (mapped DLLs), shmem (W^X double mapping).</summary>
+    public static string RssBreakdown(int pid) =>
+        $"anon {ReadStatusKb(pid, "RssAnon:") / 1024.0:0} MB, file {ReadStatusKb(pid, "RssFile:") / 1024.0:0} MB, shmem {ReadStatusKb(pid, "RssShmem:") / 1024.0:0} MB";
+
     private static long? ReadStatusKb(int pid, string field)
     {
         try
