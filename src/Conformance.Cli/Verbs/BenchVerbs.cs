@@ -42,6 +42,7 @@ public static class BenchVerbs
             new("--mode", "M", "both (default), in-process or process"),
             new("--vs", "AGENT", "also run two agents of this definition (e.g. credo: agents/credo/agent.json) through their backchannels, side by side"),
             new("--startups", "S", "spawns of `conformance agent` for the ready time (default 5; 0 skips)"),
+            new("--runtime-defaults", null, "start reference agent processes without the DOTNET_* settings of agents/reference/agent.json"),
             new("--json", null, "print the results as one JSON object (progress goes to stderr)"),
         ],
         RunAsync,
@@ -62,6 +63,7 @@ public static class BenchVerbs
     {
         public double? PeakRssMb { get; set; }
         public double? AllocatedKbPerHandshake { get; set; }
+        public int ConnectionsHeld { get; set; }
         public double? RetainedKbPerHandshake { get; set; }
         public double? ReadyMs { get; set; }
         public double SeqP50 => HandshakeBench.Median(Runs.Select(r => r.Sequential.P50));
@@ -88,7 +90,11 @@ public static class BenchVerbs
         var vs = inv.Args.Value("--vs");
         if (vs != null && mode == "in-process") throw inv.Usage("--vs drives agent processes: drop --mode in-process");
         var json = inv.Args.Has("--json");
+        var runtimeDefaults = inv.Args.Has("--runtime-defaults");
         var ct = inv.Cancellation;
+        var repoRoot = RunOptions.FindRepoRoot();
+        var agentEnv = BackchannelPair.ReferenceEnvironment(repoRoot, runtimeDefaults);
+        var runtimeSettings = agentEnv.Where(e => BackchannelPair.IsRuntimeSetting(e.Key)).Select(e => $"{e.Key}={e.Value}").ToList();
 
         // Text mode: everything on stdout. JSON mode: progress on stderr, one object on stdout.
         var say = json ? inv.Stderr : inv.Stdout;
@@ -141,14 +147,14 @@ public static class BenchVerbs
         // ---------------------------------------------------------------- 2. processes, through the backchannels
         if (mode is "both" or "process")
         {
-            var repoRoot = RunOptions.FindRepoRoot();
-            var definitions = new List<AgentDefinition> { BackchannelPair.ReferenceDefinition(repoRoot) };
+            var definitions = new List<AgentDefinition> { BackchannelPair.ReferenceDefinition(repoRoot, runtimeDefaults) };
             if (vs != null) definitions.Add(FindDefinition(vs, repoRoot));
             var logs = Path.Combine(Path.GetTempPath(), "conformance-bench", "logs");
             Directory.CreateDirectory(logs);
 
             Say($"== processes: two agents of each kind, driven only through their AATH backchannels ({transport.ToUpperInvariant()} between the agents); " +
                 "a handshake ends when send-ping has returned and both sides say completed");
+            Say($"reference agent runtime settings (agents/reference/agent.json): {(runtimeSettings.Count == 0 ? "the runtime's defaults" : string.Join(" ", runtimeSettings))}");
             var pairs = new List<BackchannelPair>();
             try
             {
@@ -160,6 +166,7 @@ public static class BenchVerbs
                 var results = pairs.Select(p => new PairSummary(p.Name, transport, [])).ToList();
                 for (var i = 0; i < pairs.Count; i++) results[i].ReadyMs = pairs[i].ReadyMs;
                 var warm = Math.Min(processCount, 10);
+                foreach (var r in results) r.ConnectionsHeld = 2 * warm + 2 * runs * processCount;
                 foreach (var p in pairs)
                 {
                     await HandshakeBench.PassAsync(p, warm, 1, ct);
@@ -193,7 +200,8 @@ public static class BenchVerbs
                     summaries.Add(results[i]);
                     Say($"-- {results[i].Name}");
                     SayFigures(Say, results[i], concurrency);
-                    if (results[i].PeakRssMb is { } mb) Say($"rss: {mb:0} MB (peak VmHWM of an agent process during the concurrent passes; right after: {breakdown[i]})");
+                    if (results[i].PeakRssMb is { } mb)
+                        Say($"rss: {mb:0} MB (peak VmHWM of an agent process during the concurrent passes, holding about {results[i].ConnectionsHeld} connections; right after: {breakdown[i]})");
                 }
             }
             finally
@@ -205,16 +213,20 @@ public static class BenchVerbs
         // ---------------------------------------------------------------- 3. startup
         var readySamples = new List<double>();
         var ownReady = new List<double>();
+        var readyCpu = new List<double>();
         if (startups > 0)
         {
-            Say($"== startup: `conformance agent` spawned {startups} times, Process.Start → its JSON ready line");
+            Say($"== startup: `conformance agent` spawned {startups} times, Process.Start → its JSON ready line " +
+                $"({(runtimeSettings.Count == 0 ? "runtime defaults" : string.Join(" ", runtimeSettings))})");
             for (var i = 0; i < startups; i++)
             {
-                var (wall, own) = await HandshakeBench.TimeStartupAsync(ct);
+                var (wall, own, cpu) = await HandshakeBench.TimeStartupAsync(agentEnv, ct);
                 readySamples.Add(wall);
+                readyCpu.Add(cpu);
                 if (own is { } o) ownReady.Add(o);
             }
             Say($"ready: {HandshakeBench.Median(readySamples):0} ms (samples {string.Join(", ", readySamples.Select(s => s.ToString("0", CultureInfo.InvariantCulture)))} ms; " +
+                $"CPU used by then {HandshakeBench.Median(readyCpu):0} ms; " +
                 $"the agent's own ready_ms, from its process start: {Fmt(ownReady.Count > 0 ? HandshakeBench.Median(ownReady) : null, "0")} ms)");
         }
 
@@ -223,7 +235,7 @@ public static class BenchVerbs
         var reference = summaries.FirstOrDefault(s => s.Name == "in-process reference") ?? summaries.FirstOrDefault(s => s.Name == "process reference");
         var referenceRss = summaries.FirstOrDefault(s => s.Name == "process reference")?.PeakRssMb;
 
-        Say("== summary (reference agent against its targets)");
+        Say($"== summary (reference agent against its targets; handshake figures: {reference?.Name ?? "none"})");
         if (reference != null)
         {
             Say($"sequential: p50 {reference.SeqP50:0.0} ms, p99 {reference.SeqP99:0.0} ms, {reference.SeqPerSecond:0} handshakes/s  " +
@@ -261,6 +273,7 @@ public static class BenchVerbs
                     ["transport"] = transport,
                     ["mode"] = mode,
                     ["vs"] = vs,
+                    ["reference_runtime_settings"] = new JsonArray(runtimeSettings.Select(x => (JsonNode)x).ToArray()),
                 },
                 ["pairs"] = new JsonArray(summaries.Select(s => (JsonNode)PairJson(s)).ToArray()),
                 ["startup"] = new JsonObject
@@ -268,6 +281,7 @@ public static class BenchVerbs
                     ["samples_ms"] = new JsonArray(readySamples.Select(x => (JsonNode)Math.Round(x, 1)).ToArray()),
                     ["ready_ms"] = readyMedian is { } r ? Math.Round(r, 1) : null,
                     ["agent_ready_ms"] = ownReady.Count > 0 ? HandshakeBench.Median(ownReady) : null,
+                    ["cpu_ms"] = readyCpu.Count > 0 ? HandshakeBench.Median(readyCpu) : null,
                 },
                 ["targets"] = new JsonObject
                 {
@@ -301,6 +315,7 @@ public static class BenchVerbs
         ["allocated_kb_per_handshake"] = s.AllocatedKbPerHandshake is { } al ? Math.Round(al, 1) : null,
         ["retained_kb_per_handshake"] = s.RetainedKbPerHandshake is { } re ? Math.Round(re, 1) : null,
         ["peak_rss_mb"] = s.PeakRssMb is { } m ? Math.Round(m, 1) : null,
+        ["connections_held"] = s.ConnectionsHeld > 0 ? s.ConnectionsHeld : null,
         ["ready_ms_health_probe"] = s.ReadyMs is { } r ? Math.Round(r, 0) : null,
         ["runs"] = new JsonArray(s.Runs.Select(r => (JsonNode)new JsonObject
         {

@@ -176,7 +176,7 @@ internal static class HandshakeBench
     /// only once both ports listen and the backchannel has answered a request), then stops it with SIGTERM.
     /// Returns the wall time and the agent's own ready_ms (from its process start time).
     /// </summary>
-    public static async Task<(double SpawnToReadyMs, double? AgentReadyMs)> TimeStartupAsync(CancellationToken ct)
+    public static async Task<(double SpawnToReadyMs, double? AgentReadyMs, double CpuMs)> TimeStartupAsync(IReadOnlyDictionary<string, string> env, CancellationToken ct)
     {
         var (file, prefix) = SelfCommand();
         var psi = new ProcessStartInfo(file)
@@ -187,6 +187,7 @@ internal static class HandshakeBench
             UseShellExecute = false,
         };
         foreach (var a in prefix) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
         psi.ArgumentList.Add("agent");
         psi.ArgumentList.Add("--label");
         psi.ArgumentList.Add("bench startup");
@@ -198,10 +199,11 @@ internal static class HandshakeBench
             if (await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(60), ct)) != read || await read is not { } line)
                 throw new CliException("`conformance agent` printed no ready line within 60 s: " + (p.HasExited ? OneLine(await p.StandardError.ReadToEndAsync(ct)) : "still running"));
             var elapsed = sw.Elapsed.TotalMilliseconds;
+            var cpu = ProcessTreeCpu(p.Id).TotalMilliseconds;
             double? own = null;
             try { own = JsonNode.Parse(line)?["ready_ms"]?.GetValue<long>(); }
             catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException) { }
-            return (elapsed, own);
+            return (elapsed, own, cpu);
         }
         finally
         {
@@ -339,9 +341,11 @@ internal sealed class BackchannelPair : IHandshakePair
 
     /// <summary>
     /// The reference agent as this same program (<c>conformance agent</c> from this build, so a Release bench runs
-    /// Release agents), as a definition the process driver can start.
+    /// Release agents), as a definition the process driver can start, with the environment of
+    /// agents/reference/agent.json (the runtime settings the harness runs it with) — or, with
+    /// <paramref name="runtimeDefaults"/>, without its DOTNET_* runtime settings.
     /// </summary>
-    public static AgentDefinition ReferenceDefinition(string repoRoot)
+    public static AgentDefinition ReferenceDefinition(string repoRoot, bool runtimeDefaults)
     {
         var (file, prefix) = HandshakeBench.SelfCommand();
         return new AgentDefinition
@@ -351,10 +355,27 @@ internal sealed class BackchannelPair : IHandshakePair
             RepoRoot = repoRoot,
             Command = file,
             Args = [.. prefix, "agent", "--port", "{port}", "--backchannel-port", "{backchannel_port}", "--label", "bench ({name})"],
-            Env = new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" },
+            Env = ReferenceEnvironment(repoRoot, runtimeDefaults),
             StartupTimeout = TimeSpan.FromSeconds(60),
         };
     }
+
+    /// <summary>The "env" of agents/reference/agent.json (without its DOTNET_* runtime settings when <paramref name="runtimeDefaults"/>).</summary>
+    public static IReadOnlyDictionary<string, string> ReferenceEnvironment(string repoRoot, bool runtimeDefaults)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" };
+        try
+        {
+            foreach (var (k, v) in AgentDefinition.Find(repoRoot, "reference").Env)
+                if (!runtimeDefaults || !IsRuntimeSetting(k)) env[k] = v;
+        }
+        catch (AgentDefinitionException) { /* no agents/reference here: the runtime's defaults */ }
+        return env;
+    }
+
+    /// <summary>A DOTNET_ variable that changes how the runtime runs (GC, JIT, W^X), not just the CLI's chatter.</summary>
+    public static bool IsRuntimeSetting(string name) =>
+        name.StartsWith("DOTNET_", StringComparison.Ordinal) && name is not ("DOTNET_CLI_TELEMETRY_OPTOUT" or "DOTNET_NOLOGO");
 
     public static async Task<BackchannelPair> StartAsync(AgentDefinition definition, string transport, string logDirectory, CancellationToken ct)
     {
