@@ -165,7 +165,9 @@ public static class BenchVerbs
                 }
                 var results = pairs.Select(p => new PairSummary(p.Name, transport, [])).ToList();
                 for (var i = 0; i < pairs.Count; i++) results[i].ReadyMs = pairs[i].ReadyMs;
-                var warm = Math.Min(processCount, 10);
+                // Warm-up: enough handshakes for the agents' hot methods to reach their optimized tier (tiered JIT
+                // needs 30 calls and a background compile); with fewer, the first runs measure the JIT.
+                var warm = Math.Min(processCount, 50);
                 foreach (var r in results) r.ConnectionsHeld = 2 * warm + 2 * runs * processCount;
                 foreach (var p in pairs)
                 {
