@@ -216,9 +216,14 @@ public sealed class ReferenceAgent : IAsyncDisposable
         return new InboundResult(outcome, why);
     }
 
+    /// <summary>
+    /// The connection a message from <paramref name="theirVerkey"/> to <paramref name="myVerkey"/> belongs to: among the
+    /// connections on our key (an index lookup, not a scan), the one whose service lists their key, else one whose DID
+    /// document does (only then is a document parsed).
+    /// </summary>
     public ConnectionRecord? FindConnectionByKeys(string myVerkey, string theirVerkey) =>
-        Store.FindConnection(c => c.MyVerkey == myVerkey && c.TheirService != null && c.TheirService.RecipientKeys.Contains(theirVerkey))
-        ?? Store.FindConnection(c => c.MyVerkey == myVerkey && TheirKeysFromDoc(c).Contains(theirVerkey));
+        Store.FindConnectionByMyVerkey(myVerkey, c => c.TheirService != null && c.TheirService.RecipientKeys.Contains(theirVerkey))
+        ?? Store.FindConnectionByMyVerkey(myVerkey, c => TheirKeysFromDoc(c).Contains(theirVerkey));
 
     private static IEnumerable<string> TheirKeysFromDoc(ConnectionRecord c)
     {

@@ -40,6 +40,7 @@ public static class Entry
         .. MediatorVerbs.All,     // mediator, bench mediator
         .. ConnectionVerbs.All,   // connection fingerprint
         .. InteropVerbs.All,      // interop
+        .. BenchVerbs.All,        // bench handshake
     ];
 
     /// <summary>

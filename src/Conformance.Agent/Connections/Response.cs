@@ -70,11 +70,11 @@ public sealed partial class ConnectionsProtocol
         var m = inbound.Message;
         var thid = m.Thread?.Thid;
         ConnectionRecord? c = thid == null ? null
-            : _agent.Store.FindConnection(x => x.Protocol == Family && x.Role == ConnectionRole.Invitee && x.ThreadId == thid);
+            : _agent.Store.FindConnectionByThread(thid, x => x.Protocol == Family && x.Role == ConnectionRole.Invitee);
         // The key the response was encrypted to names the request it should answer, even when its thread does not:
         // that record's invitation service is where a rejection can go.
-        var byKey = _agent.Store.FindConnection(x => x.Protocol == Family && x.Role == ConnectionRole.Invitee
-                                                    && x.State == States.Requested && x.MyVerkey == inbound.RecipientVerkey);
+        var byKey = _agent.Store.FindConnectionByMyVerkey(inbound.RecipientVerkey, x => x.Protocol == Family && x.Role == ConnectionRole.Invitee
+                                                    && x.State == States.Requested);
         ProblemReportException NotAccepted(string why) => new(Family, ProblemCodes.ResponseNotAccepted, why, m.ThreadId, m.ParentThreadId, c ?? byKey);
 
         if (thid == null) throw NotAccepted("a response must carry ~thread.thid, the @id of the request it answers (RFC 0160 §2)");

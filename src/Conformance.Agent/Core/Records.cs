@@ -22,11 +22,19 @@ public sealed class ConnectionRecord
     [JsonPropertyName("invitation_id")] public string? InvitationId { get; set; }       // @id of the invitation (explicit) or DID URL (implicit)
     [JsonPropertyName("invitation_key")] public string? InvitationKey { get; set; }     // verkey the invitation named (signs connection~sig / did_doc~attach)
     [JsonPropertyName("invitation")] public JsonObject? Invitation { get; set; }         // the invitation as received/created
-    [JsonPropertyName("thread_id")] public string? ThreadId { get; set; }               // @id of the request
+    [JsonPropertyName("thread_id")] public string? ThreadId                             // @id of the request
+    {
+        get => _threadId;
+        set { var old = _threadId; _threadId = value; if (old != value) Index?.Moved(this, IndexedField.ThreadId, old, value); }
+    }
     [JsonPropertyName("parent_thread_id")] public string? ParentThreadId { get; set; }
 
     [JsonPropertyName("my_did")] public string? MyDid { get; set; }
-    [JsonPropertyName("my_verkey")] public string? MyVerkey { get; set; }
+    [JsonPropertyName("my_verkey")] public string? MyVerkey
+    {
+        get => _myVerkey;
+        set { var old = _myVerkey; _myVerkey = value; if (old != value) Index?.Moved(this, IndexedField.MyVerkey, old, value); }
+    }
     [JsonPropertyName("my_did_doc")] public JsonObject? MyDidDoc { get; set; }
     [JsonPropertyName("their_label")] public string? TheirLabel { get; set; }
     [JsonPropertyName("their_did")] public string? TheirDid { get; set; }
@@ -42,6 +50,15 @@ public sealed class ConnectionRecord
     /// <summary>Every state the record went through, in order (so a test can inspect "every state").</summary>
     [JsonPropertyName("history")] public List<string> History { get; set; } = [];
 
+    private string? _threadId;
+    private string? _myVerkey;
+
+    /// <summary>
+    /// The store holding this record, told when an indexed field changes (AgentStore keeps connections by my verkey and
+    /// by thread, so the inbound pipeline finds a connection without scanning them all). Null until saved.
+    /// </summary>
+    [JsonIgnore] internal IConnectionIndex? Index { get; set; }
+
     public void MoveTo(string state, DateTimeOffset now)
     {
         State = state;
@@ -50,6 +67,15 @@ public sealed class ConnectionRecord
     }
 
     [JsonIgnore] public bool IsActive => State is "complete" or "completed" or "responded" or "response-received" or "response-sent";
+}
+
+/// <summary>The fields of a <see cref="ConnectionRecord"/> that the store indexes.</summary>
+internal enum IndexedField { MyVerkey, ThreadId }
+
+/// <summary>Keeps an index of connection records current when an indexed field is set.</summary>
+internal interface IConnectionIndex
+{
+    void Moved(ConnectionRecord record, IndexedField field, string? from, string? to);
 }
 
 /// <summary>The part of a DIDComm service the sender needs: keys (base58 verkeys), routing keys (as given), endpoint.</summary>

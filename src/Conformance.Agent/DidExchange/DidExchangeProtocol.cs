@@ -93,7 +93,7 @@ public sealed partial class DidExchangeProtocol : IProtocolHandler
         {
             _agent.Debug($"didexchange: {inbound.Message.Type.Name} {inbound.Message.Id} failed: {e}");
             var m = inbound.Message;
-            var record = m.Thread?.Thid is { } t ? _agent.Store.FindConnection(c => c.ThreadId == t && IsDidExchange(c)) : null;
+            var record = m.Thread?.Thid is { } t ? _agent.Store.FindConnectionByThread(t, IsDidExchange) : null;
             var replyTo = record == null && m.Type.Name == "request" ? await ReplyServiceAsync(inbound, ct) : null;
             throw new ProblemReportException(DidExchangeMessages.Family(DidExchangeMessages.ReplyMinor(m.Type.Minor)), code,
                 $"unknown processing error while handling the {m.Type.Name}; it may be resent as-is", m.ThreadId, m.ParentThreadId ?? record?.ParentThreadId, record)
@@ -116,7 +116,7 @@ public sealed partial class DidExchangeProtocol : IProtocolHandler
     {
         var m = inbound.Message;
         var thid = m.Thread?.Thid;
-        var record = (thid == null ? null : _agent.Store.FindConnection(c => c.ThreadId == thid && IsDidExchange(c))) ?? inbound.Connection;
+        var record = (thid == null ? null : _agent.Store.FindConnectionByThread(thid, IsDidExchange)) ?? inbound.Connection;
         if (record != null)
         {
             lock (_gate)
@@ -169,7 +169,7 @@ public sealed partial class DidExchangeProtocol : IProtocolHandler
 
     /// <summary>This agent's didexchange record in <paramref name="role"/> for thread <paramref name="thid"/>.</summary>
     private ConnectionRecord? FindByThread(string thid, ConnectionRole role) =>
-        _agent.Store.FindConnection(c => c.ThreadId == thid && c.Role == role && IsDidExchange(c));
+        _agent.Store.FindConnectionByThread(thid, c => c.Role == role && IsDidExchange(c));
 
     /// <summary>A record that starts its life in RFC 0023's initial state "start" (kept in its history).</summary>
     private ConnectionRecord NewRecord(ConnectionRole role, int minor)

@@ -139,7 +139,7 @@ public sealed partial class DidExchangeProtocol
         if (record == null)
         {
             // "The ~thread decorator MUST be included. It contains a thid reference to the @id of the request message."
-            var mine = _agent.Store.FindConnection(c => c.Role == ConnectionRole.Invitee && IsDidExchange(c) && c.MyVerkey == inbound.RecipientVerkey);
+            var mine = _agent.Store.FindConnectionByMyVerkey(inbound.RecipientVerkey, c => c.Role == ConnectionRole.Invitee && IsDidExchange(c));
             var what = thid == null ? "the response has no ~thread.thid" : $"~thread.thid {thid} is the @id of no request of this agent";
             throw new ProblemReportException(family, ResponseNotAccepted,
                 $"{ThreadMismatch}: {what}{(mine?.ThreadId is { } t ? $" (the request sent from this key was {t})" : "")}",

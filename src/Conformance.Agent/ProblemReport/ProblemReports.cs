@@ -32,7 +32,7 @@ public sealed class ProblemReports(ReferenceAgent agent) : IProtocolHandler
     public ConnectionRecord? Record(InboundMessage inbound)
     {
         var thid = inbound.Message.Thread?.Thid;
-        var conn = inbound.Connection ?? (thid == null ? null : agent.Store.FindConnection(c => c.ThreadId == thid));
+        var conn = inbound.Connection ?? (thid == null ? null : agent.Store.FindConnectionByThread(thid));
         if (conn != null)
         {
             conn.ProblemReport = (JsonObject)inbound.Message.Json.DeepClone();

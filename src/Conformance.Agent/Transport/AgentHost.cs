@@ -93,14 +93,18 @@ public sealed class AgentHost : IAsyncDisposable
 
     private static WebApplication Build(IPAddress bind, int port, int maxBody)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k =>
+        // The empty builder: Kestrel's core (HTTP/1.1 and HTTP/2; no TLS, no QUIC) and routing, nothing else — no
+        // configuration files read from the working directory (or watched), no logging providers, no host filtering.
+        // It starts in a fraction of the time of the default builder (`conformance bench handshake` measures it).
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(bind, port);
             k.Limits.MaxRequestBodySize = maxBody + 1;
             k.AddServerHeader = false;
         });
+        builder.Services.AddRoutingCore();
         return builder.Build();
     }
 

@@ -241,6 +241,21 @@ public static class Sodium
         return o;
     }
 
+    /// <summary>
+    /// crypto_hash_sha256 (SHA-256). The same digest as System.Security.Cryptography.SHA256, without loading OpenSSL
+    /// into a process that otherwise never needs it (the reference agent hashes every did:peer it makes or reads).
+    /// </summary>
+    public static byte[] Sha256(ReadOnlySpan<byte> input)
+    {
+        var o = new byte[32];
+        unsafe
+        {
+            fixed (byte* op = o, ip = input)
+                Check(crypto_hash_sha256(op, ip, (ulong)input.Length), "SHA-256 failed");
+        }
+        return o;
+    }
+
     // ---------------------------------------------------------------- AEAD
 
     /// <summary>ChaCha20-Poly1305-IETF (12-byte nonce). Output is ciphertext‖tag(16).</summary>
@@ -325,6 +340,7 @@ public static class Sodium
     [DllImport(Lib)] private static extern unsafe int crypto_box_open_easy(byte* m, byte* c, ulong clen, byte* n, byte* pk, byte* sk);
     [DllImport(Lib)] private static extern unsafe int crypto_box_seal(byte* c, byte* m, ulong mlen, byte* pk);
     [DllImport(Lib)] private static extern unsafe int crypto_box_seal_open(byte* m, byte* c, ulong clen, byte* pk, byte* sk);
+    [DllImport(Lib)] private static extern unsafe int crypto_hash_sha256(byte* o, byte* i, ulong inlen);
     [DllImport(Lib)] private static extern unsafe int crypto_generichash(byte* o, nuint outlen, byte* i, ulong inlen, byte* key, nuint keylen);
     [DllImport(Lib)] private static extern unsafe int crypto_aead_chacha20poly1305_ietf_encrypt(byte* c, ulong* clen, byte* m, ulong mlen, byte* ad, ulong adlen, byte* nsec, byte* npub, byte* k);
     [DllImport(Lib)] private static extern unsafe int crypto_aead_chacha20poly1305_ietf_decrypt(byte* m, ulong* mlen, byte* nsec, byte* c, ulong clen, byte* ad, ulong adlen, byte* npub, byte* k);

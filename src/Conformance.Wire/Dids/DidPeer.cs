@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Conformance.Wire.Encoding;
@@ -413,7 +412,7 @@ public static class DidPeer
     // ---------------------------------------------------------------- hashing
 
     /// <summary>multibase(base58btc, 0x12 0x20 ‖ sha256(data)) — "zQm…".</summary>
-    private static string HashMultibase(byte[] data) => Multibase.EncodeBase58Btc([.. Sha256Multihash, .. SHA256.HashData(data)]);
+    private static string HashMultibase(byte[] data) => Multibase.EncodeBase58Btc([.. Sha256Multihash, .. Crypto.Sodium.Sha256(data)]);
 
     private static byte[] Utf8(string s) => System.Text.Encoding.UTF8.GetBytes(s);
 

@@ -118,4 +118,27 @@ public class SodiumTests
         Assert.Throws<CryptoException>(() => Ed25519KeyPair.FromBase58Secret(Base58.Encode(bad)));
         Assert.Throws<CryptoException>(() => Ed25519KeyPair.FromBase58Secret("0OIl"));
     }
+
+    // FIPS 180-2 Appendix B.1 / B.2 (SHA-256 of "abc" and of the 448-bit message), and the empty string.
+    [TestCase("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")]
+    [TestCase("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")]
+    [TestCase("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")]
+    public void Sha256_matches_FIPS_180_2_examples(string input, string hex)
+    {
+        var data = System.Text.Encoding.ASCII.GetBytes(input);
+        Assert.That(Convert.ToHexStringLower(Sodium.Sha256(data)), Is.EqualTo(hex));
+        Assert.That(Sodium.Sha256(data), Is.EqualTo(System.Security.Cryptography.SHA256.HashData(data)));
+    }
+
+    [Test]
+    public void Sha256_agrees_with_the_BCL_on_every_length_up_to_300_bytes()
+    {
+        var random = new Random(256);
+        for (var n = 0; n <= 300; n++)
+        {
+            var data = new byte[n];
+            random.NextBytes(data);
+            Assert.That(Sodium.Sha256(data), Is.EqualTo(System.Security.Cryptography.SHA256.HashData(data)), $"length {n}");
+        }
+    }
 }
