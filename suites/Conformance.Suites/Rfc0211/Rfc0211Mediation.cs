@@ -174,3 +174,54 @@ public static class Rfc0211Mediator
         }
     }
 }
+
+[Suite("RFC0211", "Coordinate Mediation: connecting through the mediator", Mediations.Section + "#mediation-grant")]
+public static class Rfc0211Through
+{
+    /// <summary>
+    /// "Acme (AUT) has Bob set up as a mediator; Acme uses Bob as a mediator; Acme and Faber create a new connection":
+    /// the AUT invites Faber through the mediator (its endpoint and routing keys), Faber's request reaches the AUT by
+    /// way of Bob, and the connection completes.
+    /// </summary>
+    private static async Task ConnectThroughMediator(CaseContext c, params string[] autInbound)
+    {
+        // Without inbound transport, Acme can only be reached on a socket it keeps open to its mediator: Bob then
+        // advertises WebSocket only.
+        var edge = autInbound.Length == 0;
+        var bob = await c.PeerAsync("Bob", o => { o.Mediator = true; o.AutoAccept = true; },
+            new Agent.Transport.AgentHostOptions { AdvertiseHttp = !edge, AdvertiseWs = true, PublicDid = true });
+        await c.Backchannel.StartAsync(new JsonObject { ["inbound_transports"] = new JsonArray(autInbound.Select(t => (JsonNode)t).ToArray()), ["outbound_transports"] = new JsonArray("http", "ws") });
+        try
+        {
+            var bobInv = await bob.Agent.OutOfBand.CreateInvitationAsync(new() { HandshakeProtocols = [DidExchanges.Protocol("1.1")], AutoAccept = true });
+            var autMediatorConn = await OutOfBands.AutReceivesAsync(c, bobInv.Invitation);
+            await Flows.AutDidExchangeStateAsync(c, autMediatorConn, "Acme connects to its mediator Bob.", "completed");
+            await c.Backchannel.MediationSendRequestAsync(autMediatorConn);
+            await Mediations.AutMediationReachesAsync(c, autMediatorConn, "Acme has Bob set up as a mediator.", "granted");
+            var created = await c.Backchannel.ConnectionCreateInvitationAsync(new JsonObject { ["mediator_connection_id"] = autMediatorConn });
+            var autId = Flows.Str(created, "connection_id");
+            var inv = (JsonObject)created["invitation"]!;
+            var faber = await c.PeerAsync("Faber", o => o.AutoAccept = true);
+            var fc = await faber.Agent.Connections.ReceiveInvitationAsync(inv, autoAccept: true);
+            await Flows.AutConnectionStateAsync(c, autId, "Faber's request reaches Acme through the mediator.", "request");
+            await c.Backchannel.ConnectionAcceptRequestAsync(autId);
+            await Flows.PeerStateAsync(c, faber, fc.Id, "Acme and Faber have a connection made through the mediator.", "responded", "complete");
+            var forwards = c.Tap.Events.Count(e => e.Direction == "in" && e.Type?.EndsWith("routing/1.0/forward") == true);
+            c.Must("Faber's messages to Acme went through the mediator (forwards arrived at Bob).", forwards >= 1, "≥ 1 forward at the mediator", forwards.ToString());
+        }
+        finally
+        {
+            await c.Backchannel.StartAsync(new JsonObject());
+        }
+    }
+
+    [Case("RFC0211-THROUGH-001",
+        "Use of the forward message in the Routing Protocol requires an exchange of information: the recipient shares the mediator's endpoint and routing keys, and messages to it travel through the mediator.",
+        Aath = "T005-RFC0211 (two agents creating a connection using a mediator with overlapping transports)")]
+    public static Task Connection_through_the_mediator_with_overlapping_transports(CaseContext c) => ConnectThroughMediator(c, "http", "ws");
+
+    [Case("RFC0211-THROUGH-002",
+        "A recipient without any inbound transport can still be reached: the mediator holds its endpoint, and the recipient receives over the connection it keeps to the mediator (RFC 0092 return route).",
+        Level = Level.SHOULD, Aath = "T004-RFC0211 (two agents creating a connection using a mediator without having inbound transports)")]
+    public static Task Connection_through_the_mediator_without_inbound_transport(CaseContext c) => ConnectThroughMediator(c);
+}
