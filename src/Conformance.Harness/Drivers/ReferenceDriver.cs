@@ -11,7 +11,8 @@ namespace Conformance.Harness.Drivers;
 /// Like the AATH backchannels it runs in manual-accept mode.
 /// <see cref="Configure"/> lets a test build a deliberately broken agent (a test double) from the same code.
 /// </summary>
-public sealed class ReferenceDriver(string name = "reference", Action<ReferenceAgent>? configure = null, AgentHostOptions? hostOptions = null) : IAgentDriver
+public sealed class ReferenceDriver(string name = "reference", Action<ReferenceAgent>? configure = null, AgentHostOptions? hostOptions = null,
+    Action<AgentOptions>? configureOptions = null) : IAgentDriver
 {
     private AgentHost? _host;
     private BackchannelClient? _backchannel;
@@ -37,6 +38,7 @@ public sealed class ReferenceDriver(string name = "reference", Action<ReferenceA
             AutoAccept = false,
             Seed = IsDeterministic ? "aut/" + caseId : null,
         };
+        configureOptions?.Invoke(options);
         var agent = new ReferenceAgent(options);
         Configure?.Invoke(agent);
         var ho = hostOptions ?? new AgentHostOptions();

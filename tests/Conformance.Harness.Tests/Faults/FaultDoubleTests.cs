@@ -115,7 +115,7 @@ public class FaultDoubleTests
     [Test]
     public async Task An_agent_that_gives_up_after_one_second_warns_FAULTS_SLOW_001()
     {
-        var r = await Run("FAULTS-SLOW-001", new OptionsDriver("impatient", o => o.OutboundTimeout = TimeSpan.FromSeconds(1)));
+        var r = await Run("FAULTS-SLOW-001", new ReferenceDriver("impatient", configureOptions: o => o.OutboundTimeout = TimeSpan.FromSeconds(1)));
         Assert.That(r.Grade, Is.EqualTo(Grade.WARN), "waiting out a slow endpoint is a SHOULD");
         Assert.That(r.Expected, Is.EqualTo("accept-invitation succeeds"));
         Assert.That(r.Observed, Does.Contain("accept-invitation"), "the backchannel's error is the evidence");
@@ -148,37 +148,3 @@ public class FaultDoubleTests
     }
 }
 
-/// <summary>The embedded reference agent with agent options of the test's choosing (ReferenceDriver fixes its options).</summary>
-public sealed class OptionsDriver(string name, Action<AgentOptions> configure) : IAgentDriver
-{
-    private AgentHost? _host;
-    private BackchannelClient? _backchannel;
-    public string Name { get; } = name;
-    public string Runtime => "in-process";
-    public bool IsDeterministic => true;
-    public BackchannelClient Backchannel => _backchannel ?? throw new InvalidOperationException("no case is running");
-    public Task StartAsync(CancellationToken ct = default) => Task.CompletedTask;
-
-    public async Task BeginCaseAsync(string caseId, CancellationToken ct = default)
-    {
-        await EndCaseAsync(ct);
-        var options = new AgentOptions { Label = "Agent Under Test", AutoAccept = false, Seed = "aut/" + caseId };
-        configure(options);
-        _host = await AgentHost.StartAsync(new ReferenceAgent(options), new AgentHostOptions { BackchannelPort = 0 }, ct);
-        _backchannel = new BackchannelClient(_host.BackchannelUrl!);
-    }
-
-    public async Task EndCaseAsync(CancellationToken ct = default)
-    {
-        _backchannel?.Dispose();
-        _backchannel = null;
-        if (_host != null)
-        {
-            await _host.DisposeAsync();
-            await _host.Agent.DisposeAsync();
-            _host = null;
-        }
-    }
-
-    public async ValueTask DisposeAsync() => await EndCaseAsync();
-}
