@@ -13,10 +13,22 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# Debian packages the project needs: libsodium23 (the wire layer's crypto) and chromium (browser cases).
+# Installed on first use when run as root (as CI and fresh machines of this kind are); otherwise a clear message.
 need_sodium() {
-  if ! ldconfig -p 2>/dev/null | grep -q 'libsodium.so.23'; then
-    echo "run.sh: libsodium23 is missing; install it with: apt-get install -y libsodium23" >&2
+  local missing=()
+  ldconfig -p 2>/dev/null | grep -q 'libsodium.so.23' || missing+=(libsodium23)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "run.sh: installing ${missing[*]} (apt-get)" >&2
+    { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } \
+      || { echo "run.sh: apt-get install ${missing[*]} failed" >&2; exit 2; }
+  elif [[ " ${missing[*]} " == *" libsodium23 "* ]]; then
+    echo "run.sh: libsodium23 is missing; install it with: apt-get install -y ${missing[*]}" >&2
     exit 2
+  else
+    echo "run.sh: chromium is missing (browser cases will be UNSUPPORTED); install it with: apt-get install -y chromium" >&2
   fi
 }
 
