@@ -17,7 +17,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # Installed on first use when run as root (as CI and fresh machines of this kind are); otherwise a clear message.
 need_sodium() {
   local missing=()
-  ldconfig -p 2>/dev/null | grep -q 'libsodium.so.23' || missing+=(libsodium23)
+  ldconfig -p 2>/dev/null | grep 'libsodium.so.23' >/dev/null || missing+=(libsodium23)   # no -q: under pipefail an early exit would fail the pipe
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
