@@ -21,9 +21,15 @@ public static class BrowserInvitation
     public static async Task Invitation_url_shows_instructions_in_a_browser(CaseContext c)
     {
         var (url, _) = await Browsers.ConnectionInvitationUrlAsync(c);
+        await ShowsInstructions(c, url, "invitation URL", "invitation");
+    }
+
+    /// <summary>The two checks of a landing page: HTTP 200, and readable text rather than the encoded payload.</summary>
+    internal static async Task ShowsInstructions(CaseContext c, string url, string urlKind, string payloadKind)
+    {
         var visit = await Browsers.VisitAsync(c, url);
-        c.Should("Loaded in a browser, the invitation URL answers HTTP 200.", visit.Status == 200, "HTTP 200", visit.Summary);
-        c.Should("The page shows human-readable instructions (a page of text, not JSON or the encoded invitation alone).",
+        c.Should($"Loaded in a browser, the {urlKind} answers HTTP 200.", visit.Status == 200, "HTTP 200", visit.Summary);
+        c.Should($"The page shows human-readable instructions (a page of text, not JSON or the encoded {payloadKind} alone).",
             visit.IsHumanReadable, "a rendered page with at least 8 words of text", visit.Summary);
     }
 
@@ -96,10 +102,7 @@ public static class BrowserOutOfBand
     public static async Task Oob_url_shows_instructions_in_a_browser(CaseContext c)
     {
         var (url, _) = await Browsers.OutOfBandInvitationUrlAsync(c);
-        var visit = await Browsers.VisitAsync(c, url);
-        c.Should("Loaded in a browser, the out-of-band URL answers HTTP 200.", visit.Status == 200, "HTTP 200", visit.Summary);
-        c.Should("The page shows human-readable instructions (a page of text, not JSON or the encoded message alone).",
-            visit.IsHumanReadable, "a rendered page with at least 8 words of text", visit.Summary);
+        await BrowserInvitation.ShowsInstructions(c, url, "out-of-band URL", "message");
     }
 
     [Case("BROWSER-INVITATION-005",
