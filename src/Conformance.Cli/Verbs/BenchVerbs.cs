@@ -242,8 +242,9 @@ public static class BenchVerbs
         {
             Say($"sequential: p50 {reference.SeqP50:0.0} ms, p99 {reference.SeqP99:0.0} ms, {reference.SeqPerSecond:0} handshakes/s  " +
                 Verdict(reference.SeqP50 <= Targets.SequentialP50Ms, $"p50 target <= {Targets.SequentialP50Ms} ms"));
-            Say($"concurrency {concurrency}: {reference.ConcPerSecond:0} handshakes/s  " +
-                Verdict(reference.ConcPerSecond >= Targets.ConcurrentPerSecond, $"target >= {Targets.ConcurrentPerSecond} with 8 in flight"));
+            Say($"concurrency {concurrency}: {reference.ConcPerSecond:0} handshakes/s  " + (concurrency == 8
+                ? Verdict(reference.ConcPerSecond >= Targets.ConcurrentPerSecond, $"target >= {Targets.ConcurrentPerSecond} with 8 in flight")
+                : $"(the target, >= {Targets.ConcurrentPerSecond}/s, is for 8 in flight)"));
             Say($"cpu: {reference.CpuMsPerHandshake:0.00} ms per handshake, at most {reference.CpuBoundPerSecond:0} handshakes/s on {Environment.ProcessorCount} idle cores");
         }
         if (readyMedian is { } rm) Say($"ready: {rm:0} ms  " + Verdict(rm <= Targets.ReadyMs, $"target <= {Targets.ReadyMs} ms"));
