@@ -12,10 +12,12 @@ public static class RunVerbs
     private static readonly Option[] RunOptions_ =
     [
         new("--agent", "NAME|URL", "agent under test: 'reference' (embedded, default), a backchannel URL, or an agent definition name (agents/NAME)"),
+        new("--mediator", "embedded|DID|URL", "DIDComm v2 mediator under test for the mediator suites: 'embedded' (our own), its DID, or its URL (the DID is read from URL/did or URL/invitation). Alone, only the mediator suites run; with --agent, both; with neither, every suite against the embedded agent and mediator"),
         new("--runtime", "RUNTIME", "how to start a named agent: process or docker (default: in-process for the reference agent)"),
         new("--suite", "LIST", "comma-separated suites or case ids, e.g. RFC0160,RFC0023"),
         new("--out", "DIR", "report folder (default reports/<run-id>)"),
         new("--timeout", "SECONDS", "how long to wait for the agent under test to act (default 5)"),
+        new("--ws-idle", "SECONDS", "how long the mediator suite keeps a WebSocket idle in its long-lived-connection case (default 5)"),
         new("--list", null, "list the cases that would run, and exit"),
         new("--known", "FILE", "compare the grades with a known-results file (known-results/<agent>-<version>.json); any difference exits 1"),
         new("--write-known", "FILE", "write the cases that did not PASS, with their evidence, as a known-results file"),
@@ -35,6 +37,8 @@ public static class RunVerbs
               conformance run
               conformance run --suite RFC0160
               conformance run --agent http://127.0.0.1:9020
+              conformance run --mediator embedded
+              conformance run --mediator http://127.0.0.1:8080
             """),
         new Verb("fixtures", "Run the suites and compare every wire message with the golden fixtures; --accept rewrites them.", "", 0, 0,
             [.. RunOptions_, new("--accept", null, "write the messages of this run as the new golden fixtures")],
@@ -51,12 +55,20 @@ public static class RunVerbs
         if (fixtureMode is not ("verify" or "accept" or "off")) throw inv.Usage($"--fixtures must be verify, accept or off, not '{fixtureMode}'");
         var options = new RunOptions
         {
-            Agent = inv.Args.Value("--agent") ?? "reference",
             Runtime = inv.Args.Value("--runtime"),
             Suites = inv.Args.Value("--suite"),
             ReportsDir = inv.Args.Value("--out"),
             FixtureMode = fixtureMode,
         };
+        options.Resolve(inv.Args.Value("--agent"), inv.Args.Value("--mediator"));
+        if (options.Agent is null && options.Mediator is null) throw inv.Usage("--agent none and --mediator none leave nothing to test");
+        if (options.Agent is null && options.Runtime is not null) throw inv.Usage("--runtime applies to an agent under test (--agent), not to a mediator");
+        if (inv.Args.Value("--ws-idle") is { } idle)
+        {
+            if (!double.TryParse(idle, System.Globalization.CultureInfo.InvariantCulture, out var s) || s < 0)
+                throw inv.Usage($"--ws-idle must be a number of seconds, not '{idle}'");
+            options.Settings.WebSocketIdle = TimeSpan.FromSeconds(s);
+        }
         if (inv.Args.Value("--timeout") is { } t)
         {
             if (!double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds <= 0)
@@ -64,8 +76,12 @@ public static class RunVerbs
             options.Settings.MessageTimeout = TimeSpan.FromSeconds(seconds);
         }
         var all = CaseCatalog.Discover(SuitesAssembly.Assembly);
-        var cases = CaseCatalog.Filter(all, options.Suites);
-        if (cases.Count == 0) throw inv.Usage($"no case matches --suite {options.Suites}; suites: {string.Join(", ", all.Select(c => c.Rfc).Distinct())}");
+        var cases = CaseCatalog.Filter(all, options.Suites)
+            .Where(c => c.Target == CaseTarget.Mediator ? options.Mediator != null : options.Agent != null).ToList();
+        if (cases.Count == 0)
+            throw inv.Usage($"no case matches --suite {options.Suites ?? "(all)"} for {(options.Agent is null ? "a mediator" : options.Mediator is null ? "an agent" : "this run")}; " +
+                            $"agent suites: {string.Join(", ", all.Where(c => c.Target == CaseTarget.Agent).Select(c => c.Rfc).Distinct())}; " +
+                            $"mediator suites (--mediator): {string.Join(", ", all.Where(c => c.Target == CaseTarget.Mediator).Select(c => c.Rfc).Distinct())}");
         if (inv.Args.Has("--list"))
         {
             foreach (var c in cases) inv.Stdout.WriteLine($"{c.Id}\t{c.Level}\t{c.Requirement}");
@@ -79,7 +95,7 @@ public static class RunVerbs
 
         var sw = Stopwatch.StartNew();
         var live = !Console.IsErrorRedirected;
-        inv.Stderr.WriteLine($"conformance: {cases.Count} cases against '{host.Driver.Name}' ({host.Driver.Runtime})");
+        inv.Stderr.WriteLine($"conformance: {cases.Count} cases against {host.Describe()}");
         int i = 0;
         var counts = new Dictionary<Grade, int>();
         foreach (var info in cases)
@@ -116,7 +132,7 @@ public static class RunVerbs
         if (inv.Args.Value("--write-known") is { } writeTo)
         {
             var previous = File.Exists(writeTo) ? KnownResults.Load(writeTo) : null;
-            KnownResults.FromRun(host.Driver.Name, version, host.Results, previous).Save(writeTo);
+            KnownResults.FromRun(host.Driver?.Name ?? host.Mediator!.Name, version, host.Results, previous).Save(writeTo);
             inv.Stdout.WriteLine($"known results written: {writeTo}");
         }
         if (inv.Args.Value("--known") is { } knownPath)
@@ -137,6 +153,7 @@ public static class RunVerbs
 
     private static async Task<string> AgentVersionAsync(SuiteRunHost host)
     {
+        if (host.Driver is null) return "unknown";
         try { return await host.Driver.Backchannel.VersionAsync(); }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException or Harness.Drivers.BackchannelException) { return "unknown"; }
     }

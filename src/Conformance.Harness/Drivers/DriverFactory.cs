@@ -19,6 +19,7 @@ public static class DriverFactory
 {
     public static IAgentDriver Create(RunOptions o)
     {
+        if (o.Agent is null) throw new ArgumentException("no agent under test named");
         if (o.Agent is "reference" or "embedded" && o.Runtime is null or "in-process")
             return new ReferenceDriver { IsDeterministic = o.Settings.Deterministic };
         if (Uri.TryCreate(o.Agent, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")

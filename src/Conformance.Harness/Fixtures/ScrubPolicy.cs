@@ -32,6 +32,11 @@ public sealed record ScrubPolicy
     /// <summary>ISO 8601 timestamps and epoch numbers in time fields → <c>&lt;time-N&gt;</c>.</summary>
     public bool Times { get; init; } = true;
 
+    /// <summary>Numbers times (and durations) by distinct value (<c>&lt;time-2&gt;</c> is later than, or at least not equal to,
+    /// <c>&lt;time-1&gt;</c>). Off: every time is <c>&lt;time&gt;</c> — for parties that stamp messages with the wall
+    /// clock in whole seconds, where a second boundary inside a case would otherwise change the numbering.</summary>
+    public bool NumberTimes { get; init; } = true;
+
     /// <summary>Ports of URLs on <see cref="EphemeralHosts"/> → <c>http://127.0.0.1:&lt;port-N&gt;/path</c>.</summary>
     public bool Ports { get; init; } = true;
 
@@ -55,6 +60,10 @@ public sealed record ScrubPolicy
     /// example messages; ports, the DIDs and signatures that embed them, and times are still scrubbed.
     /// </summary>
     public static ScrubPolicy SeededAgent { get; } = Default with { Ids = false, Keys = false };
+
+    /// <summary>For the seeded embedded DIDComm v2 mediator and its seeded clients: like <see cref="SeededAgent"/>, but
+    /// their created_time comes from the wall clock (whole seconds), so times are not numbered.</summary>
+    public static ScrubPolicy SeededMediator { get; } = SeededAgent with { NumberTimes = false };
 
     /// <summary>Keeps every value raw (for deterministic agents); only the private-key guard still applies.</summary>
     public static ScrubPolicy KeepRaw { get; } = new()

@@ -118,7 +118,7 @@ public static partial class Scrubber
 
         private string Id(string value) => Placeholder("id", value);
         private string Key(byte[] bytes) => Placeholder("key", Convert.ToHexString(bytes));
-        private string Time(string raw) => Placeholder("time", raw);
+        private string Time(string raw) => policy.NumberTimes ? Placeholder("time", raw) : "<time>";
 
         // Returns the replacement for node, or null to keep it.
         private JsonNode? Walk(JsonNode? node, string? name, JsonObject? parent, int depth)
@@ -170,7 +170,7 @@ public static partial class Scrubber
         {
             // Durations an agent measured with its clock (RFC 0685 status.longest_waited_seconds) change run to run.
             if (policy.Times && name != null && name.EndsWith("_seconds", StringComparison.Ordinal))
-                return Placeholder("duration", val.ToJsonString());
+                return policy.NumberTimes ? Placeholder("duration", val.ToJsonString()) : "<duration>";
             if (!policy.Times || name == null || !IsTimeName(name)) return null;
             // The JSON text, not TryGetValue<long>: a JsonValue built from an int does not convert to long.
             var text = val.ToJsonString();

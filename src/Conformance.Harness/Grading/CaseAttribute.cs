@@ -11,7 +11,13 @@ public sealed class SuiteAttribute(string rfc, string title, string section) : A
     public string Rfc { get; } = rfc;
     public string Title { get; } = title;
     public string Section { get; } = section;
+    /// <summary>What the cases talk to: the agent under test (its backchannel and DIDComm v1 endpoint, the default)
+    /// or the DIDComm v2 mediator under test (only by its DID, as any v2 client would).</summary>
+    public CaseTarget Target { get; init; } = CaseTarget.Agent;
 }
+
+/// <summary>What a suite's cases run against.</summary>
+public enum CaseTarget { Agent, Mediator }
 
 /// <summary>
 /// One case: an id (<c>RFC0160-REQUEST-003</c>), the requirement text it checks (quoted from the RFC), its level,
@@ -30,6 +36,9 @@ public sealed class CaseAttribute(string id, string requirement) : Attribute
     public string? Description { get; init; }
     /// <summary>The AATH scenario this case is a counterpart of, e.g. "T001-RFC0160" (with "@wip" if AATH left it unfinished).</summary>
     public string? Aath { get; init; }
+    /// <summary>The scenario of another test suite this case is a counterpart of, e.g. an Identus mediator test-suite
+    /// feature ("pickup_message.feature: Recipient sends a status-request message with no forward message available").</summary>
+    public string? Counterpart { get; init; }
     /// <summary>Needs an agent under test that can act in this role/feature; used for UNSUPPORTED reasons.</summary>
     public string? Needs { get; init; }
 }

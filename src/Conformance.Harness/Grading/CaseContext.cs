@@ -4,6 +4,8 @@ using Conformance.Agent.Core;
 using Conformance.Agent.Transport;
 using Conformance.Harness.Drivers;
 using Conformance.Harness.Tap;
+using Conformance.Mediator;
+using Conformance.Wire.Crypto;
 
 namespace Conformance.Harness.Grading;
 
@@ -15,19 +17,25 @@ namespace Conformance.Harness.Grading;
 public sealed class CaseContext : IAsyncDisposable
 {
     private readonly List<ReferencePeer> _peers = [];
+    private readonly List<V2Client> _v2Clients = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly IAgentDriver? _aut;
 
-    public CaseContext(CaseInfo info, IAgentDriver aut, RunSettings settings)
+    public CaseContext(CaseInfo info, IAgentDriver? aut, RunSettings settings, IMediatorUnderTest? mediator = null)
     {
         Info = info;
-        Aut = aut;
+        _aut = aut;
+        Mediator = mediator;
         Settings = settings;
         Tap = new WireTap(_clock);
     }
 
     public CaseInfo Info { get; }
-    public IAgentDriver Aut { get; }
+    public IAgentDriver Aut => _aut ?? throw new InvalidOperationException("this run has no agent under test");
     public BackchannelClient Backchannel => Aut.Backchannel;
+
+    /// <summary>The DIDComm v2 mediator under test (mediator suites only).</summary>
+    public IMediatorUnderTest? Mediator { get; }
     public RunSettings Settings { get; }
     public WireTap Tap { get; }
     public List<Check> Checks { get; } = [];
@@ -52,6 +60,37 @@ public sealed class CaseContext : IAsyncDisposable
         _peers.Add(peer);
         return peer;
     }
+
+    /// <summary>
+    /// A DIDComm v2 client of the mediator under test (a recipient or a sender), with a did:peer:2 identity of its own
+    /// — seeded from the case id and <paramref name="name"/> in deterministic runs. Everything it sends and receives, on
+    /// any transport, goes into the case's wire log. With <paramref name="inbox"/> it has an HTTP endpoint of its own
+    /// (in its DID) for messages the mediator sends without return_route.
+    /// </summary>
+    public async Task<V2Client> V2ClientAsync(string name = "Recipient", bool inbox = false)
+    {
+        var mediator = Mediator ?? throw new InvalidOperationException("this run has no mediator under test");
+        // A second client of the same name gets its own seed (and a "#2" suffix), never the same keys.
+        var unique = name;
+        for (var k = 2; !_v2Names.Add(unique); k++) unique = $"{name}#{k}";
+        var options = new V2ClientOptions
+        {
+            // Seeded only against a seeded mediator: a long-lived external one must not see the same ids twice.
+            Entropy = mediator.IsDeterministic ? Entropy.Seeded($"{Info.Id}/{unique}") : Entropy.System,
+            Timeout = Settings.MessageTimeout + TimeSpan.FromSeconds(5),
+            Observer = t => Tap.Record(ToWireEvent(t), unique),
+        };
+        var client = inbox ? await V2Client.CreateWithInboxAsync(mediator.Did, options) : new V2Client(mediator.Did, options);
+        _v2Clients.Add(client);
+        return client;
+    }
+
+    private readonly HashSet<string> _v2Names = [];
+
+    private static WireEvent ToWireEvent(V2Traffic t) =>
+        new(DateTimeOffset.UtcNow, t.Direction, t.Message?.Type,
+            t.Message is null ? null : System.Text.Json.Nodes.JsonNode.Parse(t.Message.ToJson()) as JsonObject,
+            t.Envelope, t.Transport, t.Endpoint, null, null, null, t.Note);
 
     public bool Must(string requirement, bool ok, string? expected = null, string? observed = null)
     {
@@ -101,6 +140,8 @@ public sealed class CaseContext : IAsyncDisposable
     {
         foreach (var p in _peers) await p.DisposeAsync();
         _peers.Clear();
+        foreach (var v in _v2Clients) await v.DisposeAsync();
+        _v2Clients.Clear();
     }
 }
 
@@ -109,5 +150,7 @@ public sealed class RunSettings
 {
     public bool Deterministic { get; set; } = true;
     public TimeSpan MessageTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long the mediator suite keeps a WebSocket idle in its long-lived-connection case.</summary>
+    public TimeSpan WebSocketIdle { get; set; } = TimeSpan.FromSeconds(5);
     public string SpecsRoot { get; set; } = "";
 }

@@ -49,6 +49,7 @@ public sealed class CaseResult
     [JsonPropertyName("section")] public string Section { get; set; } = "";
     [JsonPropertyName("description")] public string? Description { get; set; }
     [JsonPropertyName("aath")] public string? Aath { get; set; }
+    [JsonPropertyName("counterpart")] public string? Counterpart { get; set; }
     [JsonPropertyName("agent")] public string Agent { get; set; } = "";
     [JsonPropertyName("peer")] public string Peer { get; set; } = "reference";
     [JsonPropertyName("grade")] public Grade Grade { get; set; }

@@ -73,6 +73,7 @@ public static class AllureResults
             };
             if (c.Grade == Grade.WARN) labels.Add(Label("tag", "warn"));
             if (c.Aath != null) labels.Add(Label("aath", c.Aath));
+            if (c.Counterpart != null) labels.Add(Label("counterpart", c.Counterpart));
 
             var steps = new JsonArray();
             foreach (var k in c.Checks)

@@ -47,6 +47,7 @@ public static class CasePage
 
             """);
         if (c.Aath != null) sb.Append($"<dt>AATH</dt><dd id=\"aath\">{e(c.Aath)}</dd>\n");
+        if (c.Counterpart != null) sb.Append($"<dt>Counterpart</dt><dd id=\"counterpart\">{e(c.Counterpart)}</dd>\n");
         if (c.FixtureStatus != null) sb.Append($"<dt>Fixture</dt><dd id=\"fixture\">{e(c.FixtureStatus)}</dd>\n");
         sb.Append("</dl>\n");
 

@@ -73,7 +73,7 @@ public static class IndexPage
         sb.Append("<table id=\"cases\">\n<thead><tr><th>Case</th><th>Grade</th><th>RFC</th><th>Requirement</th><th>Agent</th><th class=\"num\">Time</th><th>Fixture</th></tr></thead>\n<tbody>\n");
         foreach (var c in run.Cases)
         {
-            var text = string.Join(" ", c.Id, c.Rfc, c.Title, c.Requirement, c.Agent, c.Grade.ToString(), c.Aath ?? "").ToLowerInvariant();
+            var text = string.Join(" ", c.Id, c.Rfc, c.Title, c.Requirement, c.Agent, c.Grade.ToString(), c.Aath ?? "", c.Counterpart ?? "").ToLowerInvariant();
             sb.Append($"<tr class=\"case-row\" data-grade=\"{c.Grade}\" data-rfc=\"{e(c.Rfc)}\" data-text=\"{e(text)}\">" +
                       $"<td><a class=\"case-link\" href=\"cases/{e(Html.Href(Html.CaseFileName(c.Id)))}\">{e(c.Id)}</a></td>" +
                       $"<td>{Html.GradeBadge(c.Grade)}</td><td>{e(c.Rfc)}</td><td>{e(c.Requirement)}" +

@@ -10,40 +10,78 @@ namespace Conformance.Harness.Running;
 /// cases, checks fixtures, and writes the reports at the end.
 /// Environment for `dotnet test`: CONFORMANCE_AGENT (reference | URL | name), CONFORMANCE_RUNTIME (process | docker),
 /// CONFORMANCE_REPORTS (output folder; default reports/&lt;run-id&gt; in the repository), CONFORMANCE_FIXTURES
-/// (verify | accept | off; default verify).
+/// (verify | accept | off; default verify), CONFORMANCE_MEDIATOR (embedded | DID | URL; the default is the embedded
+/// mediator unless CONFORMANCE_AGENT names another agent, see <see cref="RunOptions.Resolve"/>).
 /// </summary>
 public sealed class SuiteRunHost : IAsyncDisposable
 {
     private readonly List<CaseResult> _results = [];
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
-    private SuiteRunHost(IAgentDriver driver, RunOptions options)
+    private SuiteRunHost(IAgentDriver? driver, IMediatorUnderTest? mediator, RunOptions options)
     {
         Driver = driver;
+        Mediator = mediator;
         Options = options;
     }
 
-    public IAgentDriver Driver { get; }
+    /// <summary>The agent under test (null in a mediator-only run).</summary>
+    public IAgentDriver? Driver { get; }
+
+    /// <summary>The DIDComm v2 mediator under test (null when the run has none).</summary>
+    public IMediatorUnderTest? Mediator { get; }
+
+    /// <summary>"'reference' (in-process) and mediator 'reference-mediator' (in-process)".</summary>
+    public string Describe() => string.Join(" and ", new[]
+    {
+        Driver is null ? null : $"'{Driver.Name}' ({Driver.Runtime})",
+        Mediator is null ? null : $"mediator '{Mediator.Name}' ({Mediator.Runtime})",
+    }.Where(x => x != null));
+
+    /// <summary>Keeps the cases this run has a target for (agent cases need an agent, mediator cases a mediator).</summary>
+    public IReadOnlyList<CaseInfo> Runnable(IReadOnlyList<CaseInfo> cases) =>
+        cases.Where(c => c.Target == CaseTarget.Mediator ? Mediator != null : Driver != null).ToList();
     public RunOptions Options { get; }
     public IReadOnlyList<CaseResult> Results => _results;
     public string RunId { get; } = DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss") + "-" + Environment.ProcessId;
 
     public static async Task<SuiteRunHost> StartAsync(RunOptions options, CancellationToken ct = default)
     {
-        var driver = Drivers.DriverFactory.Create(options);
-        await driver.StartAsync(ct);
+        IAgentDriver? driver = null;
+        IMediatorUnderTest? mediator = null;
+        try
+        {
+            if (options.Agent != null)
+            {
+                driver = Drivers.DriverFactory.Create(options);
+                await driver.StartAsync(ct);
+            }
+            if (options.Mediator != null)
+            {
+                mediator = MediatorTargets.Create(options.Mediator);
+                await mediator.StartAsync(ct);
+            }
+        }
+        catch
+        {
+            if (driver != null) await driver.DisposeAsync();
+            if (mediator != null) await mediator.DisposeAsync();
+            throw;
+        }
         // Seeded peers only against a seeded agent under test: a long-lived external agent must not see the same
-        // invitation ids and keys again on the next run.
-        options.Settings.Deterministic = driver.IsDeterministic;
-        return new SuiteRunHost(driver, options);
+        // invitation ids and keys again on the next run. (The mediator suites' clients follow the mediator's own flag.)
+        options.Settings.Deterministic = driver?.IsDeterministic ?? false;
+        return new SuiteRunHost(driver, mediator, options);
     }
 
     public static Task<SuiteRunHost> FromEnvironmentAsync() => StartAsync(RunOptions.FromEnvironment());
 
     public async Task<CaseResult> RunCaseAsync(CaseInfo info)
     {
-        var result = await CaseRunner.RunAsync(info, Driver, Options.Settings);
-        VerifyFixtures(result);
+        var result = await CaseRunner.RunAsync(info, Driver, Mediator, Options.Settings);
+        VerifyFixtures(result, info.Target == CaseTarget.Mediator
+            ? (Mediator?.IsDeterministic == true ? ScrubPolicy.SeededMediator : ScrubPolicy.Default)
+            : (Driver?.IsDeterministic == true ? ScrubPolicy.SeededAgent : ScrubPolicy.Default));
         lock (_results) _results.Add(result);
         return result;
     }
@@ -57,7 +95,7 @@ public sealed class SuiteRunHost : IAsyncDisposable
     /// them and the signatures over them differ between runs, so those are always scrubbed; with a deterministic
     /// (seeded) agent ids and keys stay raw, so the fixtures show real example messages.
     /// </summary>
-    private void VerifyFixtures(CaseResult result)
+    private void VerifyFixtures(CaseResult result, ScrubPolicy policy)
     {
         if (Options.FixtureMode == "off") return;
         if (result.Grade is not (Grade.PASS or Grade.WARN))
@@ -65,7 +103,6 @@ public sealed class SuiteRunHost : IAsyncDisposable
             result.FixtureStatus = $"not compared ({result.Grade})";
             return;
         }
-        var policy = Driver.IsDeterministic ? ScrubPolicy.SeededAgent : ScrubPolicy.Default;
         var store = new FixtureStore(Path.Combine(Options.RepoRoot, "fixtures"), policy);
         try
         {
@@ -85,23 +122,24 @@ public sealed class SuiteRunHost : IAsyncDisposable
     /// <summary>Stops the agent and writes the reports; returns the report folder.</summary>
     public async Task<string?> FinishAsync()
     {
-        await Driver.DisposeAsync();
+        await DisposeAsync();
         var dir = Options.ReportsDir ?? Path.Combine(Options.RepoRoot, "reports", RunId);
         var report = new RunReport
         {
             RunId = RunId,
             Started = _started,
             Finished = DateTimeOffset.UtcNow,
-            Agents = [Driver.Name],
-            Runtime = Driver.Runtime,
+            Agents = [.. new[] { Driver?.Name, Mediator?.Name }.OfType<string>()],
+            Runtime = string.Join(", ", new[] { Driver?.Runtime, Mediator?.Runtime }.OfType<string>().Distinct()),
             Cases = [.. _results],
             Settings = new Dictionary<string, string>
             {
-                ["agent"] = Options.Agent,
+                ["agent"] = Options.Agent ?? "none",
+                ["mediator"] = Options.Mediator ?? "none",
                 ["suites"] = Options.Suites ?? "all",
                 ["fixtures"] = Options.FixtureMode,
                 ["message_timeout_s"] = Options.Settings.MessageTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["deterministic"] = Driver.IsDeterministic.ToString().ToLowerInvariant(),
+                ["deterministic"] = (Driver?.IsDeterministic ?? Mediator?.IsDeterministic ?? false).ToString().ToLowerInvariant(),
             },
             Pairings = Pairings,
         };
@@ -113,14 +151,36 @@ public sealed class SuiteRunHost : IAsyncDisposable
     /// <summary>Interop pairings to show in the report's matrix (filled by interop runs).</summary>
     public List<Pairing> Pairings { get; } = [];
 
-    public async ValueTask DisposeAsync() => await Driver.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (Driver != null) await Driver.DisposeAsync();
+        if (Mediator != null) await Mediator.DisposeAsync();
+    }
 }
 
 /// <summary>What a run is asked to do.</summary>
 public sealed class RunOptions
 {
-    /// <summary>"reference", a backchannel URL, or the name of an agent definition (e.g. "credo").</summary>
-    public string Agent { get; set; } = "reference";
+    /// <summary>"reference", a backchannel URL, or the name of an agent definition (e.g. "credo"); null = no agent
+    /// under test (a mediator-only run).</summary>
+    public string? Agent { get; set; } = "reference";
+
+    /// <summary>The DIDComm v2 mediator under test: "embedded", "embedded:FAULTS" (the fault-injected double), a DID
+    /// or a URL; null = none (the mediator suites are not run).</summary>
+    public string? Mediator { get; set; }
+
+    /// <summary>
+    /// The targets of a run from what the user named: nothing named = the embedded reference agent AND the embedded
+    /// mediator (every suite); only an agent = that agent's suites; only a mediator = the mediator suites; both = both.
+    /// "none" for either leaves it out.
+    /// </summary>
+    public void Resolve(string? agent, string? mediator)
+    {
+        static string? None(string? v) => v is null or "none" ? null : v;
+        if (agent is null && mediator is null) { Agent = "reference"; Mediator = "embedded"; return; }
+        Agent = None(agent);
+        Mediator = None(mediator);
+    }
     /// <summary>"in-process" (reference default), "process" or "docker".</summary>
     public string? Runtime { get; set; }
     public string? Suites { get; set; }
@@ -133,7 +193,8 @@ public sealed class RunOptions
     public static RunOptions FromEnvironment()
     {
         var o = new RunOptions();
-        if (Environment.GetEnvironmentVariable("CONFORMANCE_AGENT") is { Length: > 0 } a) o.Agent = a;
+        o.Resolve(Environment.GetEnvironmentVariable("CONFORMANCE_AGENT") is { Length: > 0 } a ? a : null,
+                  Environment.GetEnvironmentVariable("CONFORMANCE_MEDIATOR") is { Length: > 0 } m ? m : null);
         if (Environment.GetEnvironmentVariable("CONFORMANCE_RUNTIME") is { Length: > 0 } r) o.Runtime = r;
         if (Environment.GetEnvironmentVariable("CONFORMANCE_REPORTS") is { Length: > 0 } d) o.ReportsDir = d;
         if (Environment.GetEnvironmentVariable("CONFORMANCE_FIXTURES") is { Length: > 0 } f) o.FixtureMode = f;

@@ -22,7 +22,16 @@ public sealed class V2ClientOptions
     public HttpClient? Http { get; set; }
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Sees every message the client sends or receives, on any transport (the harness's wire tap). Called
+    /// on the sending or reading thread; keep it quick and thread-safe.</summary>
+    public Action<V2Traffic>? Observer { get; set; }
 }
+
+/// <summary>One message crossing the wire as a <see cref="V2Client"/> saw it: <paramref name="Direction"/> "out" or
+/// "in", <paramref name="Transport"/> "http", "ws" or "inbox"; the envelope as sent or received, the plaintext when
+/// the client packed or could unpack it, and a note (an HTTP status, why it could not be unpacked).</summary>
+public sealed record V2Traffic(string Direction, string Transport, string? Endpoint, string? Envelope, V2Message? Message, string? Note = null);
 
 /// <summary>
 /// A DIDComm v2 party that talks to one mediator: its did:peer:2 identity (X25519 + Ed25519, optional services), message
@@ -66,7 +75,7 @@ public sealed class V2Client : V2Session, IAsyncDisposable
         options ??= new V2ClientOptions();
         if (options.Identity is not null) throw new ArgumentException("an inbox client makes its own identity (its DID carries the inbox URL)");
         var inbox = await V2Inbox.StartAsync(ct);
-        var copy = new V2ClientOptions { Entropy = options.Entropy, Http = options.Http, Timeout = options.Timeout, Endpoints = [inbox.Endpoint.ToString()] };
+        var copy = new V2ClientOptions { Entropy = options.Entropy, Http = options.Http, Timeout = options.Timeout, Endpoints = [inbox.Endpoint.ToString()], Observer = options.Observer };
         return new V2Client(mediatorDid, copy, inbox);
     }
 
@@ -80,6 +89,9 @@ public sealed class V2Client : V2Session, IAsyncDisposable
 
     /// <summary>Messages that arrived at this client's own endpoint (only with <see cref="CreateWithInboxAsync"/>).</summary>
     public V2Inbox? Inbox { get; }
+
+    internal void Observe(string direction, string transport, Uri? endpoint, string? envelope, V2Message? message, string? note = null) =>
+        _options.Observer?.Invoke(new V2Traffic(direction, transport, endpoint?.ToString(), envelope, message, note));
 
     // ================================================================== messages
 
@@ -131,29 +143,49 @@ public sealed class V2Client : V2Session, IAsyncDisposable
 
     /// <summary>POSTs a message packed with <paramref name="mode"/>.</summary>
     public Task<V2HttpResult> PostAsync(V2Message message, PackMode mode = PackMode.Authcrypt, CancellationToken ct = default) =>
-        PostEnvelopeAsync(Pack(message, mode), mode switch
+        PostCoreAsync(Encoding.UTF8.GetBytes(Pack(message, mode)), mode switch
         {
             PackMode.Signed => MediaTypes.Signed,
             PackMode.Plaintext => MediaTypes.Plain,
             _ => MediaTypes.Encrypted,
-        }, ct);
+        }, message, ct);
 
     /// <summary>POSTs an envelope as is; the reply (if any) is unpacked.</summary>
     public Task<V2HttpResult> PostEnvelopeAsync(string envelope, string? contentType = MediaTypes.Encrypted, CancellationToken ct = default) =>
         PostEnvelopeAsync(Encoding.UTF8.GetBytes(envelope), contentType, ct);
 
     /// <summary>POSTs envelope bytes as they are (negative tests can send anything); the reply (if any) is unpacked.</summary>
-    public async Task<V2HttpResult> PostEnvelopeAsync(byte[] envelope, string? contentType = MediaTypes.Encrypted, CancellationToken ct = default)
+    public Task<V2HttpResult> PostEnvelopeAsync(byte[] envelope, string? contentType = MediaTypes.Encrypted, CancellationToken ct = default) =>
+        PostCoreAsync(envelope, contentType, null, ct);
+
+    /// <summary>POSTs an envelope whose plaintext the caller knows (a forward it wrapped, a message it tampered with),
+    /// so that an observer sees both.</summary>
+    public Task<V2HttpResult> PostEnvelopeAsync(string envelope, V2Message plaintext, string? contentType = MediaTypes.Encrypted, CancellationToken ct = default) =>
+        PostCoreAsync(Encoding.UTF8.GetBytes(envelope), contentType, plaintext, ct);
+
+    private async Task<V2HttpResult> PostCoreAsync(byte[] envelope, string? contentType, V2Message? plaintext, CancellationToken ct)
     {
         var uri = MediatorHttp ?? throw new InvalidOperationException("the mediator DID has no http(s) endpoint");
+        Observe("out", "http", uri, Encoding.UTF8.GetString(envelope), plaintext);
         using var content = new ByteArrayContent(envelope);
         if (contentType is not null) content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         using var response = await _http.PostAsync(uri, content, ct);
         var body = await response.Content.ReadAsStringAsync(ct);
         var mediaType = response.Content.Headers.ContentType?.MediaType;
+        var status = (int)response.StatusCode;
         V2Unpacked? reply = null;
-        if ((int)response.StatusCode is >= 200 and < 300 && body.Length > 0) reply = Unpack(body);
-        return new V2HttpResult((int)response.StatusCode, mediaType, body, reply);
+        if (status is >= 200 and < 300 && body.Length > 0)
+        {
+            try { reply = Unpack(body); }
+            catch (DidCommException e)
+            {
+                Observe("in", "http", uri, body, null, $"HTTP {status}; not unpacked: {e.Message}");
+                throw;
+            }
+        }
+        Observe("in", "http", uri, body.Length == 0 ? null : body, reply?.Message,
+            reply is null ? $"HTTP {status}{(body.Length == 0 ? " (empty body)" : "")}" : $"HTTP {status}");
+        return new V2HttpResult(status, mediaType, body, reply);
     }
 
     /// <summary>Opens a WebSocket to the mediator.</summary>

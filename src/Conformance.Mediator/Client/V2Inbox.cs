@@ -58,8 +58,18 @@ public sealed class V2Inbox : IAsyncDisposable
     private void Accept(byte[] body)
     {
         if (_client is null) { Errors.Enqueue("a message arrived before the client was ready"); return; }
-        try { _messages.Writer.TryWrite(_client.Unpack(body)); }
-        catch (DidCommException e) { Errors.Enqueue($"{e.Code}: {e.Message}"); }
+        var text = System.Text.Encoding.UTF8.GetString(body);
+        try
+        {
+            var u = _client.Unpack(body);
+            _client.Observe("in", "inbox", Endpoint, text, u.Message);
+            _messages.Writer.TryWrite(u);
+        }
+        catch (DidCommException e)
+        {
+            Errors.Enqueue($"{e.Code}: {e.Message}");
+            _client.Observe("in", "inbox", Endpoint, text, null, "not unpacked: " + e.Message);
+        }
     }
 
     /// <summary>The next message that arrived, or throws <see cref="TimeoutException"/>.</summary>

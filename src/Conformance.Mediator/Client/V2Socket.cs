@@ -51,10 +51,14 @@ public sealed class V2Socket : V2Session, IAsyncDisposable
 
     /// <summary>Sends a message packed with <paramref name="mode"/> without waiting for anything.</summary>
     public Task SendAsync(V2Message message, PackMode mode = PackMode.Authcrypt, CancellationToken ct = default) =>
-        SendEnvelopeAsync(_client.Pack(message, mode), ct);
+        SendEnvelopeAsync(_client.Pack(message, mode), message, ct);
 
-    public async Task SendEnvelopeAsync(string envelope, CancellationToken ct = default)
+    public Task SendEnvelopeAsync(string envelope, CancellationToken ct = default) => SendEnvelopeAsync(envelope, null, ct);
+
+    /// <summary>Sends an envelope whose plaintext the caller knows (so that an observer sees both).</summary>
+    public async Task SendEnvelopeAsync(string envelope, V2Message? plaintext, CancellationToken ct = default)
     {
+        _client.Observe("out", "ws", _client.MediatorWs, envelope, plaintext);
         var bytes = Encoding.UTF8.GetBytes(envelope);
         await _sendLock.WaitAsync(ct);
         try { await _ws.SendAsync(bytes, WebSocketMessageType.Text, true, ct); }
@@ -112,8 +116,10 @@ public sealed class V2Socket : V2Session, IAsyncDisposable
                 catch (DidCommException e)
                 {
                     Errors.Enqueue($"{e.Code}: {e.Message}");
+                    _client.Observe("in", "ws", _client.MediatorWs, Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length), null, "not unpacked: " + e.Message);
                     continue;
                 }
+                _client.Observe("in", "ws", _client.MediatorWs, Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length), u.Message);
                 var m = u.Message;
                 if ((m.Thid is { } thid && _pending.TryGetValue(thid, out var tcs)) || (m.Pthid is { } pthid && _pending.TryGetValue(pthid, out tcs)))
                     tcs.TrySetResult(u);
