@@ -24,6 +24,7 @@ public static class CaseRunner
             Section = info.Section, Description = info.Description, Aath = info.Aath, Counterpart = info.Counterpart,
             Agent = (onMediator ? mediator?.Name : aut?.Name) ?? "none",
         };
+        if (onMediator) result.Peer = "the harness's DIDComm v2 clients";
         var sw = Stopwatch.StartNew();
         await using var c = new CaseContext(info, onMediator ? null : aut, settings, onMediator ? mediator : null);
         var begun = false;
