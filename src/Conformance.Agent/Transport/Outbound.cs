@@ -140,8 +140,10 @@ public sealed class Outbound : IDisposable
         if (endpoint.StartsWith("ws://", StringComparison.OrdinalIgnoreCase) || endpoint.StartsWith("wss://", StringComparison.OrdinalIgnoreCase))
         {
             var socket = await SocketFor(endpoint, ct);
-            await socket.SendAsync(bytes, ct);
+            // Recorded before the send: the answer can come back on this socket (and be recorded by its reader)
+            // before SendAsync returns, and the wire log must show the message before its answer.
             Tap("ws");
+            await socket.SendAsync(bytes, ct);
             return true;
         }
         if (!queueWhenNoRoute) return false;
