@@ -7,7 +7,10 @@
 #      (installed with `npm install --ignore-scripts --no-audit --no-fund` when missing; nothing is installed
 #      inside the image build);
 #   4. `docker build -f docker/credo.Dockerfile --build-arg BASE=... -t conformance/credo:dev docker/bin/credo`.
-# Usage: docker/build-credo.sh [--force]     (--force rebuilds the image even when it exists)
+# The image carries the label conformance.source = a hash of the host's node version and of src/agents/credo (every
+# file but node_modules and test/logs, with package-lock.json standing for node_modules); an image whose label
+# differs from the working tree is rebuilt, so a changed backchannel never runs from a stale image.
+# Usage: docker/build-credo.sh [--force]     (--force rebuilds the image even when it is up to date)
 # Each step prints `build: <step> <seconds> s`; a failure prints `build: <reason>` on stderr, exit 1.
 set -euo pipefail
 
@@ -38,9 +41,21 @@ else
 fi
 echo "build: engine $(took "$t") s"
 
+NODE=$(command -v node) || fail "node is not installed on the host"
+NODE=$(readlink -f "$NODE")
+source_hash() {
+  { "$NODE" --version
+    (cd "$AGENT" && find . \( -path ./node_modules -o -path ./test/logs \) -prune -o -type f -print | LC_ALL=C sort | xargs -d '\n' sha256sum)
+  } | sha256sum | cut -c1-16
+}
+SOURCE=$(source_hash)
 if [ "$force" = 0 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  echo "build: image $IMAGE present (use --force to rebuild)"
-  exit 0
+  have=$(docker image inspect -f '{{ index .Config.Labels "conformance.source" }}' "$IMAGE" 2>/dev/null || true)
+  if [ "$have" = "$SOURCE" ]; then
+    echo "build: image $IMAGE present and up to date (source $SOURCE; use --force to rebuild)"
+    exit 0
+  fi
+  echo "build: image $IMAGE is stale (source ${have:-unlabelled}, working tree $SOURCE): rebuilding"
 fi
 
 if ! docker image inspect "$BASE" >/dev/null 2>&1; then
@@ -53,8 +68,6 @@ t=$(now)
 if [ ! -f "$AGENT/node_modules/@credo-ts/core/package.json" ]; then
   (cd "$AGENT" && npm install --ignore-scripts --no-audit --no-fund >/dev/null 2>&1) || fail "npm install in src/agents/credo failed"
 fi
-NODE=$(command -v node) || fail "node is not installed on the host"
-NODE=$(readlink -f "$NODE")
 rm -rf "$CONTEXT"
 mkdir -p "$CONTEXT/node" "$CONTEXT/app"
 cp "$NODE" "$CONTEXT/node/node"
@@ -62,6 +75,6 @@ cp "$NODE" "$CONTEXT/node/node"
 echo "build: context $(took "$t") s ($(du -sh "$CONTEXT" | cut -f1))"
 
 t=$(now)
-docker build -q -f "$ROOT/docker/credo.Dockerfile" --build-arg "BASE=$BASE" -t "$IMAGE" "$CONTEXT" >/dev/null \
+docker build -q -f "$ROOT/docker/credo.Dockerfile" --build-arg "BASE=$BASE" --label "conformance.source=$SOURCE" -t "$IMAGE" "$CONTEXT" >/dev/null \
   || fail "docker build of $IMAGE failed"
 echo "build: image $IMAGE $(took "$t") s"

@@ -14,6 +14,19 @@ namespace Conformance.Agent.Backchannel;
 /// out-of-band and mediation topics. The harness drives every agent — ours or external — through this one API.
 /// Like the AATH backchannels, it expects the agent to run in manual-accept mode: each step is an explicit call.
 /// Errors: 404 unknown id, 400 bad request or wrong state (one line, no stack trace), 501 not implemented here.
+/// <para>Extensions, not part of AATH (an AATH backchannel ignores them; src/agents/credo/lib/backchannel.js has the
+/// same ones):</para>
+/// <list type="bullet">
+/// <item><c>POST out-of-band/receive-invitation</c> and <c>connection/receive-invitation</c> accept
+/// <c>{"invitation_url": "https://…?oob=…"}</c> instead of the invitation object (so the harness can test URL
+/// decoding).</item>
+/// <item><c>POST out-of-band/send-invitation-message</c> accepts <c>"same_services_as": "&lt;@id of an earlier
+/// out-of-band invitation of this agent&gt;"</c>: the new invitation names the same <c>services</c> as that one (the
+/// same inline block — recipient key, endpoint, routing keys — or the same DID), so that a receiver connected through
+/// the earlier invitation can recognise the inviter and answer with handshake-reuse (RFC 0434 §Reuse Messages). AATH's
+/// T012-RFC0023 gets that from a public DID; this gives reuse to agents without one. 400 when the id is not an
+/// out-of-band invitation this agent created.</item>
+/// </list>
 /// </summary>
 public static class BackchannelApi
 {
@@ -160,6 +173,8 @@ public static class BackchannelApi
                 Goal = Str(data, "goal"),
                 MultiUse = Bool(data, "multi_use") ?? false,
                 AutoAccept = false,
+                // Extension (not AATH): "same_services_as": "<@id of an earlier invitation of this agent>".
+                SameServicesAs = Str(data, "same_services_as"),
             });
             return Results.Json(new JsonObject
             {

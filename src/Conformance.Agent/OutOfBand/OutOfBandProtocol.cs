@@ -56,6 +56,14 @@ public sealed class OobInvitationOptions
     public string? MediatorConnectionId { get; set; }
     /// <summary>Reuse this invitation key (so that handshake reuse can recognise the inviter), instead of a new one.</summary>
     public string? RecipientKey { get; set; }
+    /// <summary>
+    /// The @id of an earlier out-of-band invitation of this agent whose <c>services</c> the new invitation names again
+    /// (the same inline block: recipient key, endpoint, routing keys; or the same DID), so that a receiver connected
+    /// through the earlier one can recognise the inviter and reuse the connection. RFC 0434 §Reuse Messages: "if a
+    /// connection they have was created from an out-of-band invitation from the same services DID of a new invitation
+    /// message, the connection MAY be reused", and an inline block stands for the did:peer:2 of its key and endpoint.
+    /// </summary>
+    public string? SameServicesAs { get; set; }
     /// <summary>Service block recipient keys as did:key (RFC 0434 1.1 style) or raw base58 (older agents).</summary>
     public bool DidKeyRecipientKeys { get; set; } = true;
 }

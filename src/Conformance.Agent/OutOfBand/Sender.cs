@@ -56,7 +56,20 @@ public sealed partial class OutOfBandProtocol
 
         string recipientKey;
         JsonNode service;
-        if (o.UsePublicDid)
+        JsonArray? services = null;
+        if (o.SameServicesAs is { } earlierId)
+        {
+            if (o.UsePublicDid || o.MediatorConnectionId != null || o.RecipientKey != null)
+                throw new OutOfBandException("SameServicesAs names the services of an earlier invitation: it does not combine with UsePublicDid, MediatorConnectionId or RecipientKey");
+            var earlier = _agent.Store.GetInvitation(earlierId);
+            if (earlier is not { Kind: "out-of-band" } || earlier.Invitation["services"] is not JsonArray { Count: > 0 } earlierServices)
+                throw new OutOfBandException($"SameServicesAs: '{OobJson.Excerpt(earlierId)}' is not an out-of-band invitation this agent created");
+            // The same services, verbatim: the same inline block (key, endpoint, routing keys) or the same DID.
+            recipientKey = earlier.RecipientKey;
+            services = (JsonArray)earlierServices.DeepClone();
+            service = services[0]!;
+        }
+        else if (o.UsePublicDid)
         {
             var pd = _agent.PublicDid ?? throw new OutOfBandException(
                 "UsePublicDid: this agent has no public DID (agent.PublicDid is null); create one first");
@@ -103,7 +116,7 @@ public sealed partial class OutOfBandProtocol
         if (o.Accept.Count > 0) invitation["accept"] = new JsonArray(o.Accept.Select(a => (JsonNode)a).ToArray());
         if (handshakes.Count > 0) invitation["handshake_protocols"] = new JsonArray(handshakes.Select(h => (JsonNode)h).ToArray());
         if (attachments.Count > 0) invitation[OobInvitation.RequestsAttach] = attachments;
-        invitation["services"] = new JsonArray(service);
+        invitation["services"] = services ?? new JsonArray(service);
 
         var record = new InvitationRecord
         {

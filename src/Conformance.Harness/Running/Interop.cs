@@ -14,6 +14,14 @@
 //                                   RFC 0434 §Reuse Messages: "If the receiver desires to reuse the existing connection
 //                                   and no requests~attach item is included in the message, the receiver SHOULD
 //                                   attempt to do so with the reuse and reuse-accepted messages."
+//                                   When the pair cannot connect through a public DID (none, or the invitee cannot
+//                                   resolve it), the existing connection is an inline one and Bob's second invitation
+//                                   names the same services as the first: the backchannel extension (not AATH)
+//                                   "same_services_as": "<@id of the first invitation>" (BackchannelApi.cs; Credo:
+//                                   lib/backchannel.js). RFC 0434: a connection "created from an out-of-band invitation
+//                                   from the same services DID of a new invitation" may be reused, and an inline block
+//                                   stands for the did:peer:2 of its key and endpoint. A backchannel without the
+//                                   extension gives a new key: the case is UNSUPPORTED and says so.
 // Each pairing's protocol becomes one CaseResult (id INTEROP-<A>-<B>-<protocol>, rfc "INTEROP") and one Pairing for
 // the report's interop matrix.
 //
@@ -60,6 +68,11 @@ public static class InteropProtocols
     public const string DidExchange = "didexchange/1.1";
     public const string Reuse = "oob-reuse";
     public static readonly IReadOnlyList<string> All = [Connections, DidExchange, Reuse];
+    /// <summary>
+    /// The backchannel extension (not AATH) of send-invitation-message asking for an invitation with the same services
+    /// as an earlier one of the same agent (its @id), so that reuse can be exercised without a public DID.
+    /// </summary>
+    public const string SameServicesAs = "same_services_as";
 
     /// <summary>The case id of a pairing: <c>INTEROP-&lt;A&gt;-&lt;B&gt;-&lt;protocol&gt;</c> (protocol with '/' as '-').</summary>
     public static string CaseId(string inviter, string invitee, string protocol) =>
@@ -354,11 +367,31 @@ public sealed class InteropRun(InteropOptions options) : IAsyncDisposable
         var bBefore = await c.ConnectionCountAsync(c.B);
         var relayMark = c.RelayMark();
 
-        // "Bob sends an explicit invitation wih a public DID" (or an inline one when that is not possible)
+        // "Bob sends an explicit invitation wih a public DID" (or, without one, an inline invitation naming the same
+        // services as the one the existing connection was made from: the same_services_as extension, not AATH).
         JsonObject data = new() { ["handshake_protocols"] = new JsonArray(DidExchange11) };
+        var firstId = Str(existing.Invitation, "@id");
         if (existing.ViaPublicDid) data["use_public_did"] = true;
-        JsonObject created;
-        try { created = await c.Call(c.A, "out-of-band/send-invitation-message", bc => bc.OobSendInvitationMessageAsync(data)); }
+        else if (firstId != null) data[SameServicesAs] = firstId;
+        var askedExtension = data.ContainsKey(SameServicesAs);
+        JsonObject? created = null;
+        string? extensionRefused = null;
+        if (data.ContainsKey(SameServicesAs))
+        {
+            try
+            {
+                created = await c.Setup(() => c.Call(c.A, $"out-of-band/send-invitation-message ({SameServicesAs}: {firstId})",
+                    bc => bc.OobSendInvitationMessageAsync(data)));
+            }
+            catch (PairingSetupException e)
+            {
+                // An agent's backchannel need not know the extension: fall back to a plain invitation and say so.
+                extensionRefused = e.Message;
+                c.Note($"{c.A.Label} refused the {SameServicesAs} extension: {e.Message}; sending a plain invitation");
+                data.Remove(SameServicesAs);
+            }
+        }
+        try { created ??= await c.Call(c.A, "out-of-band/send-invitation-message", bc => bc.OobSendInvitationMessageAsync(data)); }
         catch (UnsupportedException e) when (existing.ViaPublicDid)
         {
             throw new UnsupportedException($"{c.A.Label} cannot send a second invitation with its public DID: {e.Message}");
@@ -379,6 +412,7 @@ public sealed class InteropRun(InteropOptions options) : IAsyncDisposable
         var sameKey = InlineKeys(inv2).Intersect(keys1).Any();
         var recognisable = sameDid || sameKey;
 
+        if (sameKey && !sameDid) c.Note($"the second invitation names the same inline service key as the first ({string.Join(", ", keys1)}): {SameServicesAs} extension");
         if (!reused)
         {
             var how = $"{c.B.Label} answered receive-invitation with {Compact(received)}";
@@ -386,7 +420,10 @@ public sealed class InteropRun(InteropOptions options) : IAsyncDisposable
                 throw new UnsupportedException(
                     $"reuse cannot be exercised between these agents: {whyNoPublicDid ?? "the second invitation names no public DID"}, and {c.A.Label}'s second " +
                     $"inline invitation has a new recipient key ({string.Join(", ", InlineKeys(inv2))} vs {string.Join(", ", keys1)}), so no invitee can tell it comes " +
-                    $"from the inviter it is connected to (RFC 0434: reuse by \"the same services DID\"). {how}.");
+                    $"from the inviter it is connected to (RFC 0434: reuse by \"the same services DID\"); " +
+                    (extensionRefused != null ? $"its backchannel refused the {SameServicesAs} extension ({extensionRefused})"
+                        : askedExtension ? $"its backchannel ignored the {SameServicesAs} extension (not AATH)" : "") +
+                    $". {how}.");
             c.Should($"{c.B.Label} reuses the existing connection: \"If the receiver desires to reuse the existing connection and no requests~attach item is included " +
                      "in the message, the receiver SHOULD attempt to do so with the reuse and reuse-accepted messages\" (RFC 0434 §Reuse Messages).",
                 false, $"reused: true, connection_id {existing.BId} (the invitation names {(sameDid ? "the same public DID" : "the same recipient key")} as the one connected through)", how);
@@ -411,6 +448,8 @@ public sealed class InteropRun(InteropOptions options) : IAsyncDisposable
         c.Should($"{c.A.Label} creates no redundant connection.", aAfter is null || aBefore is null || aAfter == aBefore, $"{aBefore} connections", $"{aAfter} connections");
         if (received["state"] is not null) c.Note($"{c.B.Label} receive-invitation answer: {Compact(received)}");
     }
+
+    private const string SameServicesAs = InteropProtocols.SameServicesAs;
 
     // ------------------------------------------------------------------ invitation helpers
 

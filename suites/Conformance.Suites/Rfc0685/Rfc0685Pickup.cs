@@ -7,7 +7,7 @@ using Conformance.Wire.Envelopes;
 
 namespace Conformance.Suites.Rfc0685;
 
-/// <summary>The agent under test as mediator: a reference recipient without an endpoint, and a reference sender.</summary>
+/// <summary>The agent under test as mediator: a reference recipient whose endpoint goes offline once it is mediated, and a reference sender.</summary>
 public static class MediatorUnderTest
 {
     public sealed record Setup(Link Recipient, string RecipientKey, string OtherKey, ReferencePeer Sender, string RoutingKey, string Endpoint);

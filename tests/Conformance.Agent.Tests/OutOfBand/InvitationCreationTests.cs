@@ -160,6 +160,38 @@ public class InvitationCreationTests
     }
 
     [Test]
+    public async Task SameServicesAs_names_the_earlier_invitations_services_again_and_refuses_what_is_not_ours()
+    {
+        await using var alice = new Peer("Alice", o => o.Endpoints.Add("http://alice.example:8020"));
+        var first = await alice.Oob.CreateInvitationAsync(new OobInvitationOptions());
+        var second = await alice.Oob.CreateInvitationAsync(new OobInvitationOptions { SameServicesAs = first.Id, GoalCode = "p2p-messaging" });
+        // RFC 0434 §Reuse Messages: reuse is recognised by "the same services DID"; an inline block stands for the
+        // did:peer:2 of its key and endpoint, so the same block (key, endpoint, routing keys) is named again.
+        Assert.That(second.Id, Is.Not.EqualTo(first.Id));
+        Assert.That(second.RecipientKey, Is.EqualTo(first.RecipientKey));
+        Assert.That(JsonNode.DeepEquals(second.Invitation["services"], first.Invitation["services"]), Is.True,
+            second.Invitation["services"]!.ToJsonString() + " vs " + first.Invitation["services"]!.ToJsonString());
+        Assert.That(second.Invitation["goal_code"]!.GetValue<string>(), Is.EqualTo("p2p-messaging"));
+
+        // An earlier public-DID invitation: the same DID.
+        var my = MyDids.Create(alice.Agent, "peer:4");
+        alice.Agent.PublicDid = new PublicDid(my.Did, my.Key.Verkey, my.Document);
+        var viaDid = await alice.Oob.CreateInvitationAsync(new OobInvitationOptions { UsePublicDid = true });
+        var again = await alice.Oob.CreateInvitationAsync(new OobInvitationOptions { SameServicesAs = viaDid.Id });
+        Assert.That(Oob.Strings(again.Invitation["services"]), Is.EqualTo(new[] { my.Did }));
+        Assert.That(again.RecipientKey, Is.EqualTo(my.Key.Verkey));
+
+        var count = alice.Agent.Store.Invitations().Count;
+        var e = await Assert.ThrowsAsync<OutOfBandException>(() => alice.Oob.CreateInvitationAsync(new OobInvitationOptions { SameServicesAs = "no-such-invitation" }));
+        Assert.That(e!.Message, Does.Contain("not an out-of-band invitation this agent created"));
+        e = await Assert.ThrowsAsync<OutOfBandException>(() => alice.Oob.CreateInvitationAsync(new OobInvitationOptions { SameServicesAs = first.Id, UsePublicDid = true }));
+        Assert.That(e!.Message, Does.Contain("does not combine"));
+        await Assert.ThrowsAsync<OutOfBandException>(() => alice.Oob.CreateInvitationAsync(new OobInvitationOptions { SameServicesAs = first.Id, RecipientKey = first.RecipientKey }));
+        await Assert.ThrowsAsync<OutOfBandException>(() => alice.Oob.CreateInvitationAsync(new OobInvitationOptions { SameServicesAs = first.Id, MediatorConnectionId = "m" }));
+        Assert.That(alice.Agent.Store.Invitations(), Has.Count.EqualTo(count), "nothing stored for a refused invitation");
+    }
+
+    [Test]
     public async Task Seeded_agents_write_byte_identical_invitations()
     {
         async Task<string> Make()

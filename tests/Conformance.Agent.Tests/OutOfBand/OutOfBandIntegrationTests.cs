@@ -201,4 +201,44 @@ public class OutOfBandIntegrationTests
         Assert.That(json["reused"]!.GetValue<bool>(), Is.True);
         Assert.That(json["connection_id"]!.GetValue<string>(), Is.EqualTo(bConn.Id));
     }
+
+    [Test]
+    public async Task The_backchannel_same_services_as_extension_makes_an_invitation_the_connected_receiver_reuses()
+    {
+        await using var agents = new TestAgents();
+        var aliceHost = await agents.StartAsync("Alice", host: new Conformance.Agent.Transport.AgentHostOptions { BackchannelPort = 0 });
+        var alice = aliceHost.Agent;
+        var bob = (await agents.StartAsync("Bob")).Agent;
+        var first = await alice.OutOfBand.CreateInvitationAsync(new OobInvitationOptions());
+        var (aConn, bConn) = await ConnectAsync(alice, bob, first);
+
+        using var http = new HttpClient();
+        async Task<(int Status, JsonNode Json)> SendInvitation(JsonObject data)
+        {
+            using var response = await http.PostAsync(new Uri(aliceHost.BackchannelUrl!, "/agent/command/out-of-band/send-invitation-message"),
+                new StringContent(new JsonObject { ["data"] = data }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+            return ((int)response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+        }
+
+        // Extension (not AATH): "same_services_as": the @id of an earlier out-of-band invitation of this agent.
+        var (status, json) = await SendInvitation(new JsonObject
+        {
+            ["handshake_protocols"] = new JsonArray("https://didcomm.org/didexchange/1.1"),
+            ["same_services_as"] = first.Id,
+        });
+        Assert.That(status, Is.EqualTo(200), json.ToJsonString());
+        var second = (JsonObject)json["invitation"]!;
+        Assert.That(second["@id"]!.GetValue<string>(), Is.Not.EqualTo(first.Id));
+        Assert.That(JsonNode.DeepEquals(second["services"], first.Invitation["services"]), Is.True, second.ToJsonString());
+
+        var r = await bob.OutOfBand.ReceiveInvitationAsync(second, new OobReceiveOptions { UseExistingConnection = true, ReuseAcceptTimeout = TimeSpan.FromSeconds(5) });
+        Assert.That(r.Reused, Is.True);
+        Assert.That(r.State, Is.EqualTo("reuse-accepted"));
+        Assert.That(r.Connection!.Id, Is.EqualTo(bConn.Id));
+        Assert.That(alice.Store.Connections().Select(c => c.Id), Is.EqualTo(new[] { aConn.Id }), "no second connection at the inviter");
+
+        (status, json) = await SendInvitation(new JsonObject { ["same_services_as"] = "no-such-invitation" });
+        Assert.That(status, Is.EqualTo(400), json.ToJsonString());
+        Assert.That(json["error"]!.GetValue<string>(), Does.Contain("not an out-of-band invitation this agent created"));
+    }
 }

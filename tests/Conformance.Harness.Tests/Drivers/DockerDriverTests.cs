@@ -6,11 +6,11 @@ using Conformance.Harness.Drivers;
 namespace Conformance.Harness.Tests.Drivers;
 
 /// <summary>
-/// DockerDriver against a real engine: docker/ensure-engine.sh (installs and starts dockerd if needed),
-/// docker/build.sh (offline base + reference image), then the reference agent in a container, reached through its
-/// backchannel, and removed afterwards — also when the start fails. When the engine cannot be had here, every test
-/// is Inconclusive with the command and its error (never a silent pass). CONFORMANCE_DOCKER=0 skips them the same way.
-/// A dockerd that this fixture started is stopped again at the end (by its pid; CONFORMANCE_DOCKER_KEEP=1 keeps it).
+/// DockerDriver against a real engine: the engine and the images come from <see cref="DockerTestEnvironment"/>
+/// (docker/ensure-engine.sh, then docker/build.sh: offline base + reference image, once per test run), then the
+/// reference agent in a container, reached through its backchannel, and removed afterwards — also when the start
+/// fails. When the engine cannot be had here, every test is Inconclusive with the command and its error (never a
+/// silent pass; under CI a failure). CONFORMANCE_DOCKER=0 skips them on purpose.
 /// </summary>
 [TestFixture, Category("Docker"), NonParallelizable]
 public class DockerDriverTests
@@ -18,50 +18,20 @@ public class DockerDriverTests
     private DockerEngine _engine = null!;
     private string? _unavailable;
     private string _logs = null!;
-    private bool _startedEngine;
 
     [OneTimeSetUp]
     public void EngineAndImage()
     {
         _engine = new DockerEngine(DockerEngine.SocketFromEnvironment());
         _logs = DriverTestSupport.Scratch("docker-logs");
-        if (Environment.GetEnvironmentVariable("CONFORMANCE_DOCKER") == "0")
-        {
-            _unavailable = "Docker tests disabled by CONFORMANCE_DOCKER=0";
-            return;
-        }
-        var sw = Stopwatch.StartNew();
-        var (code, output) = DriverTestSupport.Run("bash", "docker/ensure-engine.sh", TimeSpan.FromMinutes(10));
-        TestContext.Progress.WriteLine($"docker/ensure-engine.sh: exit {code} in {sw.Elapsed.TotalSeconds:0.0} s: {output}");
-        if (code != 0)
-        {
-            _unavailable = $"`bash docker/ensure-engine.sh` exited with code {code}: {output}";
-            return;
-        }
-        _startedEngine = output.Contains("started dockerd pid");
-        sw.Restart();
-        (code, output) = DriverTestSupport.Run("bash", "docker/build.sh", TimeSpan.FromMinutes(20));
-        TestContext.Progress.WriteLine($"docker/build.sh: exit {code} in {sw.Elapsed.TotalSeconds:0.0} s: {output}");
-        // An engine that runs but cannot build (e.g. no overlay filesystem) is also "not available here": say why.
-        if (code != 0) _unavailable = $"`bash docker/build.sh` exited with code {code}: {output}";
+        _unavailable = DockerTestEnvironment.Require("docker/build.sh");
     }
 
     [OneTimeTearDown]
-    public void Dispose()
-    {
-        _engine.Dispose();
-        if (_startedEngine && Environment.GetEnvironmentVariable("CONFORMANCE_DOCKER_KEEP") != "1")
-        {
-            var (code, output) = DriverTestSupport.Run("bash", "docker/stop-engine.sh", TimeSpan.FromSeconds(60));
-            TestContext.Progress.WriteLine($"docker/stop-engine.sh: exit {code}: {output}");
-        }
-    }
+    public void Dispose() => _engine.Dispose();
 
     [SetUp]
-    public void RequireEngine()
-    {
-        if (_unavailable != null) Assert.Inconclusive(_unavailable);
-    }
+    public void RequireEngine() => DockerTestEnvironment.Assume(_unavailable);
 
     private LaunchOptions Launch() => new() { LogDirectory = _logs };
 

@@ -1,9 +1,10 @@
 // The AATH backchannel (shared/specs/aath/backchannel-openapi.yml) for a Credo agent, serving the connection,
 // did-exchange, out-of-band and mediation topics the way the Conformance reference backchannel does
 // (src/Conformance.Agent/Backchannel/BackchannelApi.cs): same endpoints, bodies and state vocabularies, manual
-// accept (each step is an explicit call), the `invitation_url` extension in receive-invitation data, agent/start with
-// inbound_transports, and errors as {"error": "..."} with 404 unknown id, 400 bad input or wrong state, 501 not
-// supported by Credo.
+// accept (each step is an explicit call), agent/start with inbound_transports, and errors as {"error": "..."} with
+// 404 unknown id, 400 bad input or wrong state, 501 not supported by Credo. The same two extensions, which are not
+// AATH: `invitation_url` in receive-invitation data, and `same_services_as` in send-invitation-message data (see
+// sameServicesAs below).
 //
 // Every step is one call of Credo's public API (agent.didcomm.*). Where AATH has no step, Credo decides:
 //   - The requester/invitee accepts the response itself (its connection is created with autoAcceptConnection:
@@ -19,7 +20,7 @@ import {
   DidCommRoutingEventTypes,
   parseInvitationJson,
 } from '@credo-ts/didcomm'
-import { ClassValidationError, CredoError, JsonTransformer, RecordNotFoundError, ZodValidationError } from '@credo-ts/core'
+import { ClassValidationError, CredoError, DidKey, JsonTransformer, Kms, RecordNotFoundError, ZodValidationError } from '@credo-ts/core'
 import express from 'express'
 
 export const VERSION = 'credo-ts-0.6.3'
@@ -148,6 +149,36 @@ export function createBackchannel({ agent, label, listening, logger }) {
     if (!mediation) throw badRequest(`no mediation record for connection ${mediatorConnectionId}`)
     if (mediation.state !== 'granted') throw badRequest(`mediation on connection ${mediatorConnectionId} is ${mediation.state}, not granted`)
     return didcomm.mediationRecipient.getRouting({ mediatorId: mediation.id })
+  }
+
+  /**
+   * Extension (not AATH): `"same_services_as": "<@id of an earlier out-of-band invitation of this agent>"` in
+   * send-invitation-message data. The new invitation names the same services as that one, so that a receiver
+   * connected through it can recognise the inviter and send handshake-reuse (RFC 0434 §Reuse Messages: reuse by "the
+   * same services DID"; Credo compares an inline service as the did:peer:2 of its keys and endpoint). Only Credo's
+   * own createInvitation options are used: `invitationDid` when the earlier invitation named a DID, else `routing`
+   * with the earlier invitation's recipient key (its KMS key id), endpoints, routing keys and mediator.
+   */
+  async function sameServicesAs(invitationId) {
+    const earlier = await oob.findByCreatedInvitationId(invitationId)
+    if (!earlier || earlier.role !== 'sender')
+      throw badRequest(`same_services_as: ${invitationId} is not an out-of-band invitation this agent created`)
+    const [did] = earlier.outOfBandInvitation.getDidServices()
+    if (did) return { invitationDid: did }
+    const inline = earlier.outOfBandInvitation.getInlineServices()
+    const [key] = earlier.invitationInlineServiceKeys ?? []
+    if (!key || inline.length === 0)
+      throw badRequest(`same_services_as: invitation ${invitationId} has no inline service key this agent holds`)
+    const recipientKey = Kms.PublicJwk.fromFingerprint(key.recipientKeyFingerprint)
+    recipientKey.keyId = key.kmsKeyId
+    return {
+      routing: {
+        recipientKey,
+        endpoints: inline.map((service) => service.serviceEndpoint),
+        routingKeys: (inline[0].routingKeys ?? []).map((k) => DidKey.fromDid(k).publicJwk),
+        mediatorId: earlier.mediatorId,
+      },
+    }
   }
 
   /** The invitation of a receive-invitation call: the object itself, or the `invitation_url` extension. */
@@ -338,6 +369,12 @@ export function createBackchannel({ agent, label, listening, logger }) {
       throw badRequest(`attachments: ${error.message}`)
     }
     const handshake = handshakeProtocols !== undefined && handshakeProtocols.length > 0
+    let services = { routing: await routingFor(data.mediator_connection_id) }
+    if (typeof data.same_services_as === 'string') {
+      if (data.mediator_connection_id)
+        throw badRequest('same_services_as names the services of an earlier invitation: it does not combine with mediator_connection_id')
+      services = await sameServicesAs(data.same_services_as)
+    }
     const record = await oob.createInvitation({
       label,
       handshake,
@@ -347,7 +384,7 @@ export function createBackchannel({ agent, label, listening, logger }) {
       autoAcceptConnection: false,
       goal: data.goal,
       goalCode: data.goal_code,
-      routing: await routingFor(data.mediator_connection_id),
+      ...services,
     })
     return {
       state: 'invitation-sent',
