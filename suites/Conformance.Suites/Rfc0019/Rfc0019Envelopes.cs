@@ -19,7 +19,7 @@ public static class Rfc0019Envelopes
         {
             var env = JsonNode.Parse(e.Envelope!) as JsonObject;
             c.Must("The envelope has protected, iv, ciphertext and tag.", env != null && new[] { "protected", "iv", "ciphertext", "tag" }.All(k => env[k] is JsonValue),
-                "protected, iv, ciphertext, tag", e.Envelope![..Math.Min(120, e.Envelope.Length)]);
+                "protected, iv, ciphertext, tag", e.Envelope![..Math.Min(120, e.Envelope!.Length)]);
             var header = JsonNode.Parse(Base64Url.Decode(env!["protected"]!.GetValue<string>())) as JsonObject;
             c.Must("The protected header has typ JWM/1.0 and alg Authcrypt or Anoncrypt.",
                 header?["typ"]?.ToString() == "JWM/1.0" && header["alg"]?.ToString() is "Authcrypt" or "Anoncrypt", "typ JWM/1.0, alg Authcrypt|Anoncrypt", header?.ToJsonString());
