@@ -57,7 +57,9 @@ public sealed record WireEvent(
     string? SenderVerkey,
     string? RecipientVerkey,
     string? ConnectionId,
-    string? Note = null);        // e.g. "rejected: ..." or the HTTP status
+    string? Note = null,         // e.g. "rejected: ..." or the HTTP status
+    long? SentTimestamp = null); // Stopwatch.GetTimestamp() when sending began, for an event raised once the send
+                                 // finished (an HTTP POST and its status): the wire log orders it by this moment
 
 /// <summary>Something a test or the backchannel may want to wait for.</summary>
 public sealed record AgentEvent(string Kind, string? ConnectionId, string? ThreadId, JsonObject? Message = null)

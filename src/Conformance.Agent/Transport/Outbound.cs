@@ -98,8 +98,9 @@ public sealed class Outbound : IDisposable
         bool queueWhenNoRoute = true)
     {
         var recipient = service.RecipientKeys[0];
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         void Tap(string transport, string? note = null) => _agent.Emit(new WireEvent(_agent.Clock.Now(), "out", type, plaintext, wrapped, transport,
-            service.Endpoint, senderVerkey, recipient, connectionId, note));
+            service.Endpoint, senderVerkey, recipient, connectionId, note, started));
 
         // 1. An open return-route session from the recipient (edge agent without endpoint, or it asked for it).
         foreach (var key in service.RecipientKeys)

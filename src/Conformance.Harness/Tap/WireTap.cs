@@ -14,19 +14,34 @@ namespace Conformance.Harness.Tap;
 public sealed class WireTap
 {
     private readonly Stopwatch _clock;
-    private readonly List<(WireEvent Event, string Peer, long AtMs)> _events = [];
+    private readonly long _origin;
+    // In the order things happened: an event raised after its send finished (an HTTP POST with its status) is placed
+    // where the send began — an answer that arrived while the POST was still open must not come first.
+    private readonly List<(WireEvent Event, string Peer, long At)> _events = [];
     private readonly Lock _gate = new();
     private readonly List<(Func<WireEvent, bool> Match, TaskCompletionSource<WireEvent> Done)> _waiters = [];
 
-    public WireTap(Stopwatch clock) => _clock = clock;
+    public WireTap(Stopwatch clock)
+    {
+        _clock = clock;
+        _origin = Stopwatch.GetTimestamp() - clock.Elapsed.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond;
+    }
+
+    private long Ms(long timestamp) => (timestamp - _origin) * 1000 / Stopwatch.Frequency;
 
     public void Attach(ReferenceAgent agent, string peerName) => agent.Wire += e => Record(e, peerName);
+
+    private long _lastRecordedMs;
 
     public void Record(WireEvent e, string peerName)
     {
         lock (_gate)
         {
-            _events.Add((e, peerName, _clock.ElapsedMilliseconds));
+            _lastRecordedMs = _clock.ElapsedMilliseconds;
+            var at = e.SentTimestamp is { } sent && sent >= _origin ? sent : Stopwatch.GetTimestamp();
+            var i = _events.Count;
+            while (i > 0 && _events[i - 1].At > at) i--;
+            _events.Insert(i, (e, peerName, at));
             foreach (var w in _waiters.ToList())
                 if (w.Match(e))
                 {
@@ -45,7 +60,7 @@ public sealed class WireTap
         while (_clock.Elapsed < until)
         {
             long last;
-            lock (_gate) last = _events.Count == 0 ? 0 : _events[^1].AtMs;
+            lock (_gate) last = _lastRecordedMs;
             var idle = _clock.ElapsedMilliseconds - last;
             if (idle >= quiet.TotalMilliseconds) return;
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(10, quiet.TotalMilliseconds - idle)));
@@ -95,7 +110,7 @@ public sealed class WireTap
             {
                 // "relay" events come from a fault relay (Faults/FaultRelay.cs): what it did, not a message.
                 var direction = e.Direction switch { "out" => $"{peer} -> aut", "in" => $"aut -> {peer}", _ => peer };
-                list.Add(new WireRecord(++seq, at, direction, e.Type, e.Transport, e.Endpoint, e.Envelope,
+                list.Add(new WireRecord(++seq, Ms(at), direction, e.Type, e.Transport, e.Endpoint, e.Envelope,
                     e.Plaintext?.DeepClone() as JsonObject, e.Note));
             }
             return list;
