@@ -61,9 +61,11 @@ public sealed record ScrubPolicy
     /// </summary>
     public static ScrubPolicy SeededAgent { get; } = Default with { Ids = false, Keys = false };
 
-    /// <summary>For the seeded embedded DIDComm v2 mediator and its seeded clients: like <see cref="SeededAgent"/>, but
-    /// their created_time comes from the wall clock (whole seconds), so times are not numbered.</summary>
-    public static ScrubPolicy SeededMediator { get; } = SeededAgent with { NumberTimes = false };
+    /// <summary>For the seeded embedded DIDComm v2 mediator and its seeded clients: keys stay raw; message ids become
+    /// <c>&lt;id-N&gt;</c> in order of appearance, because the mediator draws ids for work the client never sees (a live
+    /// delivery packed for a socket that just died, when the mediator has not noticed yet), which shifts its later
+    /// ids; created_time comes from the wall clock in whole seconds, so times are not numbered.</summary>
+    public static ScrubPolicy SeededMediator { get; } = SeededAgent with { Ids = true, NumberTimes = false };
 
     /// <summary>Keeps every value raw (for deterministic agents); only the private-key guard still applies.</summary>
     public static ScrubPolicy KeepRaw { get; } = new()

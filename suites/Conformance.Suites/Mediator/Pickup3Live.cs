@@ -40,9 +40,10 @@ public static class Pickup3Live
     }
 
     [Case("PICKUP3-LIVE-001",
-        "\"Live Mode is the practice of delivering newly arriving messages directly to a connected recipient. It is disabled by default and only activated by the recipient.\" With live mode on over a WebSocket, a message forwarded to the recipient reaches it on that socket without being asked for.",
+        "\"When Live Mode is enabled, messages that arrive when an existing connection exists are delivered over the connection immediately\" (§Basic Walkthrough); \"Live Mode is the practice of delivering newly arriving messages directly to a connected recipient.\" With live mode on over a WebSocket, a message forwarded to the recipient reaches it on that socket without being asked for.",
+        Section = "basic-walkthrough",
         Counterpart = Feature + "Recipient sends a delivery-request message with one forward message available",
-        Description = "The Identus scenario then sends a delivery-request over the socket; this case first waits for the live push (the point of live mode) and accepts the message either way, noting which.")]
+        Description = "The Identus scenario then sends a delivery-request over the socket; this case requires the live push itself, which is what live mode promises once the mediator's status says live_delivery is on.")]
     public static async Task Live_mode_delivers_new_messages_on_the_socket(CaseContext c)
     {
         var r = await EnrolAsync(c);
