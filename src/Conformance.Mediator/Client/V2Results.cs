@@ -130,7 +130,24 @@ public sealed record V2Delivery(IReadOnlyList<V2DeliveredMessage> Messages, V2Me
 }
 
 /// <summary>One entry of a keylist-update-response.</summary>
-public sealed record V2KeylistUpdated(string RecipientDid, string Action, string Result);
+public sealed record V2KeylistUpdated(string RecipientDid, string Action, string Result)
+{
+    /// <summary>The entries of a keylist-update-response's "updated" list, or null when it has none.</summary>
+    public static IReadOnlyList<V2KeylistUpdated>? ListFrom(V2Message m) =>
+        m.Body["updated"] is JsonArray updated
+            ? updated.OfType<JsonObject>()
+                .Select(o => new V2KeylistUpdated(V2Problem.Str(o, "recipient_did") ?? "", V2Problem.Str(o, "action") ?? "", V2Problem.Str(o, "result") ?? ""))
+                .ToList()
+            : null;
+}
 
 /// <summary>A keylist (coordinate-mediation 2.0 keylist-query answer).</summary>
-public sealed record V2Keylist(IReadOnlyList<string> RecipientDids, int? Count, int? Offset, int? Remaining, V2Message Message);
+public sealed record V2Keylist(IReadOnlyList<string> RecipientDids, int? Count, int? Offset, int? Remaining, V2Message Message)
+{
+    public static V2Keylist From(V2Message m)
+    {
+        var keys = m.Body["keys"] is JsonArray a ? a.OfType<JsonObject>().Select(o => V2Problem.Str(o, "recipient_did") ?? "").ToList() : [];
+        int? P(string n) => m.Body["pagination"] is JsonObject p && p[n] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
+        return new V2Keylist(keys, P("count"), P("offset"), P("remaining"), m);
+    }
+}

@@ -43,10 +43,7 @@ public abstract class V2Session
     {
         var array = new JsonArray(updates.Select(u => (JsonNode)new JsonObject { ["recipient_did"] = u.RecipientDid, ["action"] = u.Action }).ToArray());
         var reply = await ExpectAsync(Client.NewMessage(MessageTypes.KeylistUpdate, new JsonObject { ["updates"] = array }), MessageTypes.KeylistUpdateResponse);
-        if (reply.Body["updated"] is not JsonArray updated) throw new V2ProblemException("keylist-update-response without 'updated'");
-        return updated.OfType<JsonObject>()
-            .Select(o => new V2KeylistUpdated(V2Problem.Str(o, "recipient_did") ?? "", V2Problem.Str(o, "action") ?? "", V2Problem.Str(o, "result") ?? ""))
-            .ToList();
+        return V2KeylistUpdated.ListFrom(reply) ?? throw new V2ProblemException("keylist-update-response without 'updated'");
     }
 
     public Task<IReadOnlyList<V2KeylistUpdated>> AddKeysAsync(params string[] recipientDids) => UpdateKeylistAsync(recipientDids.Select(d => (d, "add")));
@@ -58,10 +55,7 @@ public abstract class V2Session
     {
         var body = new JsonObject();
         if (limit is not null || offset is not null) body["paginate"] = new JsonObject { ["limit"] = limit ?? 100, ["offset"] = offset ?? 0 };
-        var reply = await ExpectAsync(Client.NewMessage(MessageTypes.KeylistQuery, body), MessageTypes.Keylist);
-        var keys = reply.Body["keys"] is JsonArray a ? a.OfType<JsonObject>().Select(o => V2Problem.Str(o, "recipient_did") ?? "").ToList() : [];
-        int? P(string n) => reply.Body["pagination"] is JsonObject p && p[n] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
-        return new V2Keylist(keys, P("count"), P("offset"), P("remaining"), reply);
+        return V2Keylist.From(await ExpectAsync(Client.NewMessage(MessageTypes.KeylistQuery, body), MessageTypes.Keylist));
     }
 
     // ------------------------------------------------------------------ pickup 3.0

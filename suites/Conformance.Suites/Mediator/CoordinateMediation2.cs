@@ -63,11 +63,8 @@ public static class CoordinateMediation2
         await GrantAsync(c, recipient);
         var newDid = V2Identity.Create(recipient.Entropy).Did;
         await AddKeyAsync(c, recipient, newDid);
-        var updated = await UpdateAsync(c, recipient, (newDid, "remove"));
-        var entry = updated.FirstOrDefault(u => u.RecipientDid == newDid);
-        c.Must("The keylist-update-response reports the removed recipient_did with action remove and result success.",
-            entry is { Action: "remove", Result: "success" }, "{action: remove, result: success}",
-            entry is null ? "no entry for that DID" : $"{{action: {entry.Action}, result: {entry.Result}}}");
+        await UpdateOneAsync(c, recipient, newDid, "remove", "success",
+            "The keylist-update-response reports the removed recipient_did with action remove and result success.");
     }
 
     [Case("MEDIATE2-KEYLIST-003",
@@ -78,11 +75,7 @@ public static class CoordinateMediation2
         var recipient = await c.V2ClientAsync();
         await GrantAsync(c, recipient);
         var unknown = V2Identity.Create(recipient.Entropy).Did;
-        var updated = await UpdateAsync(c, recipient, (unknown, "remove"));
-        var entry = updated.FirstOrDefault(u => u.RecipientDid == unknown);
-        c.Must("Removing a DID that was never added is reported with result no_change.",
-            entry is { Action: "remove", Result: "no_change" }, "{action: remove, result: no_change}",
-            entry is null ? "no entry for that DID" : $"{{action: {entry.Action}, result: {entry.Result}}}");
+        await UpdateOneAsync(c, recipient, unknown, "remove", "no_change", "Removing a DID that was never added is reported with result no_change.");
     }
 
     [Case("MEDIATE2-KEYLIST-004",
@@ -94,13 +87,12 @@ public static class CoordinateMediation2
         await GrantAsync(c, recipient);
         var newDid = V2Identity.Create(recipient.Entropy).Did;
         await AddKeyAsync(c, recipient, newDid);
-        var reply = await ExpectAsync(c, "The mediator answers keylist-query with keylist (coordinate-mediation 2.0 §Keylist).",
-            recipient, recipient.NewMessage(MessageTypes.KeylistQuery), MessageTypes.Keylist);
-        var keys = reply.Body["keys"] is System.Text.Json.Nodes.JsonArray a
-            ? a.OfType<System.Text.Json.Nodes.JsonObject>().Select(o => Str(o, "recipient_did")).ToList() : null;
-        c.Must("The keylist has a \"keys\" list of {recipient_did}.", keys is not null, "body.keys: [{recipient_did}]", reply.Body.ToJsonString());
-        c.Must("The keylist contains the DID just added.", keys!.Contains(newDid), Short(newDid), string.Join(", ", keys.Select(k => Short(k ?? "(none)"))));
-        if (reply.Body["pagination"] is System.Text.Json.Nodes.JsonObject p)
+        var keylist = await KeylistAsync(c, recipient, "The mediator answers keylist-query with keylist (coordinate-mediation 2.0 §Keylist).");
+        c.Must("The keylist has a \"keys\" list of {recipient_did}.", keylist.Message.Body["keys"] is System.Text.Json.Nodes.JsonArray,
+            "body.keys: [{recipient_did}]", keylist.Message.Body.ToJsonString());
+        var keys = keylist.RecipientDids;
+        c.Must("The keylist contains the DID just added.", keys.Contains(newDid), Short(newDid), string.Join(", ", keys.Select(k => Short(k))));
+        if (keylist.Message.Body["pagination"] is System.Text.Json.Nodes.JsonObject p)
             c.Must("pagination, when present, includes count, offset and remaining.", p["count"] != null && p["offset"] != null && p["remaining"] != null,
                 "count, offset, remaining", p.ToJsonString());
     }

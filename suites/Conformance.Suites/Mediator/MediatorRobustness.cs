@@ -26,7 +26,7 @@ public static class MediatorRobustness
             var w = WrapForward(sender, r.RecipientDid, $"burst {i:00} of {n}");
             answers.Add(await sender.PostEnvelopeAsync(w.Envelope, w.Forward));
         }
-        c.Must("Every forward is accepted (HTTP 2xx).", answers.All(a => a.StatusCode is >= 200 and < 300 && a.Problem is null), "20 × HTTP 202",
+        c.Must("Every forward is accepted (HTTP 2xx).", answers.All(IsAccepted), "20 × HTTP 202",
             string.Join(", ", answers.GroupBy(a => a.StatusCode).Select(g => $"{g.Count()} × HTTP {g.Key}")));
         var status = await StatusAsync(c, r.Client);
         c.Must("The status counts every acknowledged forward once.", status.MessageCount == n, $"message_count {n}", $"message_count {status.MessageCount}");
@@ -72,9 +72,9 @@ public static class MediatorRobustness
     {
         var r = await EnrolAsync(c);
         var sender = await c.V2ClientAsync("Sender");
-        var (forward, envelope, _, _) = WrapForward(sender, r.RecipientDid, "sent twice");
+        var (forward, envelope) = WrapForward(sender, r.RecipientDid, "sent twice");
         var first = await sender.PostEnvelopeAsync(envelope, forward);
-        c.Must("The forward is accepted (HTTP 2xx).", first.StatusCode is >= 200 and < 300 && first.Problem is null, "HTTP 202", $"HTTP {first.StatusCode} {first.Problem}");
+        c.Must("The forward is accepted (HTTP 2xx).", IsAccepted(first), "HTTP 202", $"HTTP {first.StatusCode} {first.Problem}");
         var second = await sender.PostEnvelopeAsync(envelope, forward);
         c.Must("The replay is answered without a server error.", second.StatusCode < 500, "HTTP 2xx/4xx", $"HTTP {second.StatusCode}");
         var status = await StatusAsync(c, r.Client);

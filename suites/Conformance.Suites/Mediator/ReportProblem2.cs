@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Conformance.Harness.Grading;
 using Conformance.Mediator;
@@ -98,7 +97,7 @@ public static class ReportProblem2
     {
         var sender = await c.V2ClientAsync("Sender");
         var nobody = Conformance.Mediator.V2Identity.Create(sender.Entropy).Did;
-        var (forward, envelope, _, _) = WrapForward(sender, nobody, "to nobody");
+        var (forward, envelope) = WrapForward(sender, nobody, "to nobody");
         var answer = await sender.PostEnvelopeAsync(envelope, forward);
         NoServerError(c, answer);
         ShouldReport(c, answer, ProblemCodes.NotEnrolled, forward.Id);
@@ -139,10 +138,9 @@ public static class ReportProblem2
         envelope["ciphertext"] = ct[..i] + (ct[i] == 'A' ? 'B' : 'A') + ct[(i + 1)..];
         var answer = await recipient.PostEnvelopeAsync(envelope.ToJsonString(), update);
         NoServerError(c, answer);
-        var reply = await ExpectAsync(c, "The mediator still answers keylist-query.", recipient, recipient.NewMessage(MessageTypes.KeylistQuery), MessageTypes.Keylist);
-        var keys = reply.Body["keys"] is JsonArray a ? a.OfType<JsonObject>().Select(o => Str(o, "recipient_did")).ToList() : [];
+        var keys = (await KeylistAsync(c, recipient, "The mediator still answers keylist-query.")).RecipientDids;
         c.Must("The tampered keylist-update had no effect: its DID is not in the keylist.", !keys.Contains(newDid), "not " + Short(newDid),
-            string.Join(", ", keys.Select(k => Short(k ?? "?"))));
+            string.Join(", ", keys.Select(k => Short(k))));
         ShouldReport(c, answer, ProblemCodes.Crypto, null,
             code => code.StartsWith(ProblemCodes.Crypto, StringComparison.Ordinal) || code.Contains(".trust.crypto", StringComparison.Ordinal));
     }

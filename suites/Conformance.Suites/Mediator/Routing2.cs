@@ -1,9 +1,7 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Conformance.Harness.Grading;
 using Conformance.Mediator;
 using Conformance.Suites.Support;
-using Conformance.Wire.DidComm2;
 using static Conformance.Suites.Support.V2Mediation;
 
 namespace Conformance.Suites.Mediator;
@@ -20,16 +18,8 @@ public static class Routing2
         var r = await EnrolAsync(c);
         var sender = await c.V2ClientAsync("Sender");
         await ForwardAsync(c, sender, r.RecipientDid, "attached as json");
-        var message = new V2Message
-        {
-            Id = sender.Entropy.NewUuid(), Type = MessageTypes.BasicMessageMessage, To = [r.RecipientDid],
-            CreatedTime = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Body = new JsonObject { ["content"] = "attached as base64" },
-        };
-        var inner = Encoding.UTF8.GetBytes(sender.PackFor(message, r.RecipientDid));
-        var forward = V2Routing.Forward(r.RecipientDid, inner, sender.Entropy, attachAsJson: false, to: [sender.MediatorDid]);
-        var answer = await sender.PostEnvelopeAsync(V2Packer.Anoncrypt(forward, sender.MediatorDid, sender.Entropy, ContentAlg.XC20P), forward);
-        c.Should("The forward with a base64 attachment is accepted (HTTP 2xx).", answer.StatusCode is >= 200 and < 300 && answer.Problem is null, "HTTP 202",
-            $"HTTP {answer.StatusCode} {answer.Problem}");
+        var answer = (await ForwardAsync(c, sender, r.RecipientDid, "attached as base64", mustAccept: false, attachAsJson: false)).Answer;
+        c.Should("The forward with a base64 attachment is accepted (HTTP 2xx).", IsAccepted(answer), "HTTP 202", $"HTTP {answer.StatusCode} {answer.Problem}");
         var delivery = await DeliveryRequestAsync(c, r.Client, 10);
         var texts = Open(c, r.Client, delivery.Messages);
         c.Must("The json-attached message is delivered.", texts.Contains("attached as json"), "attached as json", string.Join(" | ", texts));
@@ -44,17 +34,10 @@ public static class Routing2
     {
         var r = await EnrolAsync(c);
         var sender = await c.V2ClientAsync("Sender");
-        var message = new V2Message
-        {
-            Id = sender.Entropy.NewUuid(), Type = MessageTypes.BasicMessageMessage, To = [r.RecipientDid],
-            CreatedTime = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Body = new JsonObject { ["content"] = "please_ack on the forward" },
-        };
-        var inner = Encoding.UTF8.GetBytes(sender.PackFor(message, r.RecipientDid));
-        var plain = V2Routing.Forward(r.RecipientDid, inner, sender.Entropy, to: [sender.MediatorDid]);
-        var headers = new JsonObject { ["please_ack"] = new JsonArray(plain.Id), ["return_route"] = "all" };
-        var forward = new V2Message { Id = plain.Id, Type = plain.Type, To = plain.To, Body = plain.Body, Attachments = plain.Attachments, Headers = headers };
-        var answer = await sender.PostEnvelopeAsync(V2Packer.Anoncrypt(forward, sender.MediatorDid, sender.Entropy, ContentAlg.XC20P), forward);
-        c.Must("The forward is accepted (HTTP 2xx).", answer.StatusCode is >= 200 and < 300 && answer.Problem is null, "HTTP 202", $"HTTP {answer.StatusCode} {answer.Problem}");
+        var (forward, envelope) = WrapForward(sender, r.RecipientDid, "please_ack on the forward",
+            headersFor: id => new JsonObject { ["please_ack"] = new JsonArray(id), ["return_route"] = "all" });
+        var answer = await sender.PostEnvelopeAsync(envelope, forward);
+        c.Must("The forward is accepted (HTTP 2xx).", IsAccepted(answer), "HTTP 202", $"HTTP {answer.StatusCode} {answer.Problem}");
         var acked = answer.Reply?.Message is { } m && m.Headers["ack"] is JsonArray ack && ack.Any(x => x?.ToString() == forward.Id);
         c.Must("No ack of the forward is sent.", !acked, "no message with ack: [forward id]", answer.Reply is null ? null : Describe(answer.Reply.Message));
         var delivery = await DeliveryRequestAsync(c, r.Client, 10);

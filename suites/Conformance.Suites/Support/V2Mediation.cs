@@ -22,8 +22,8 @@ public static class V2Mediation
         public string RecipientDid => Client.Did;
     }
 
-    /// <summary>A message the sender forwarded: its plaintext (a basicmessage) and the envelope the mediator queued.</summary>
-    public sealed record Forwarded(string Text, string MessageId, byte[] Envelope, V2HttpResult Answer);
+    /// <summary>A message the sender forwarded (the basicmessage's content) and the mediator's answer to the forward.</summary>
+    public sealed record Forwarded(string Text, V2HttpResult Answer);
 
     /// <summary>A WebSocket to the mediator whose requests wait the case's timeout; a mediator without a ws(s)
     /// endpoint in its DID makes the case UNSUPPORTED.</summary>
@@ -57,25 +57,27 @@ public static class V2Mediation
     }
 
     /// <summary>keylist-update adding <paramref name="recipientDid"/> → one entry with action add and result success.</summary>
-    public static async Task AddKeyAsync(CaseContext c, V2Session session, string recipientDid)
+    public static Task AddKeyAsync(CaseContext c, V2Session session, string recipientDid) =>
+        UpdateOneAsync(c, session, recipientDid, "add", "success",
+            "The keylist-update-response reports the added recipient_did with action add and result success.");
+
+    /// <summary>keylist-update with one (<paramref name="recipientDid"/>, <paramref name="action"/>) → its entry in the
+    /// keylist-update-response MUST carry that action and <paramref name="result"/>.</summary>
+    public static async Task UpdateOneAsync(CaseContext c, V2Session session, string recipientDid, string action, string result, string requirement)
     {
-        var updated = await UpdateAsync(c, session, (recipientDid, "add"));
-        var entry = updated.FirstOrDefault(u => u.RecipientDid == recipientDid);
-        c.Must("The keylist-update-response reports the added recipient_did with action add and result success.",
-            entry is { Action: "add", Result: "success" }, $"{{recipient_did: {Short(recipientDid)}, action: add, result: success}}",
+        var array = new JsonArray(new JsonObject { ["recipient_did"] = recipientDid, ["action"] = action });
+        var reply = await ExpectAsync(c, "The mediator answers keylist-update with keylist-update-response (coordinate-mediation 2.0 §Keylist Response).",
+            session, session.Client.NewMessage(MessageTypes.KeylistUpdate, new JsonObject { ["updates"] = array }), MessageTypes.KeylistUpdateResponse);
+        var updated = V2KeylistUpdated.ListFrom(reply);
+        c.Must("The keylist-update-response has an \"updated\" list.", updated is not null, "body.updated: [...]", reply.Body.ToJsonString());
+        var entry = updated!.FirstOrDefault(u => u.RecipientDid == recipientDid);
+        c.Must(requirement, entry?.Action == action && entry.Result == result, $"{{recipient_did: {Short(recipientDid)}, action: {action}, result: {result}}}",
             entry is null ? "no entry for that DID" : $"{{action: {entry.Action}, result: {entry.Result}}}");
     }
 
-    /// <summary>keylist-update → the keylist-update-response's "updated" entries.</summary>
-    public static async Task<IReadOnlyList<V2KeylistUpdated>> UpdateAsync(CaseContext c, V2Session session, params (string RecipientDid, string Action)[] updates)
-    {
-        var array = new JsonArray(updates.Select(u => (JsonNode)new JsonObject { ["recipient_did"] = u.RecipientDid, ["action"] = u.Action }).ToArray());
-        var reply = await ExpectAsync(c, "The mediator answers keylist-update with keylist-update-response (coordinate-mediation 2.0 §Keylist Response).",
-            session, session.Client.NewMessage(MessageTypes.KeylistUpdate, new JsonObject { ["updates"] = array }), MessageTypes.KeylistUpdateResponse);
-        c.Must("The keylist-update-response has an \"updated\" list.", reply.Body["updated"] is JsonArray, "body.updated: [...]", reply.Body.ToJsonString());
-        return ((JsonArray)reply.Body["updated"]!).OfType<JsonObject>()
-            .Select(o => new V2KeylistUpdated(Str(o, "recipient_did") ?? "", Str(o, "action") ?? "", Str(o, "result") ?? "")).ToList();
-    }
+    /// <summary>keylist-query → the keylist (the mediator MUST answer with one).</summary>
+    public static async Task<V2Keylist> KeylistAsync(CaseContext c, V2Session session, string requirement) =>
+        V2Keylist.From(await ExpectAsync(c, requirement, session, session.Client.NewMessage(MessageTypes.KeylistQuery), MessageTypes.Keylist));
 
     /// <summary>Sends <paramref name="request"/> and requires a reply of one of <paramref name="types"/> on its thread;
     /// a problem report, another type, an HTTP error or silence FAILs the case with what came instead.</summary>
@@ -174,19 +176,30 @@ public static class V2Mediation
     /// (anoncrypt), wrapped in a routing 2.0 forward with next = <paramref name="recipientDid"/>, anoncrypted to the
     /// mediator and POSTed. The mediator MUST accept it (HTTP 2xx, no problem report).
     /// </summary>
-    public static async Task<Forwarded> ForwardAsync(CaseContext c, V2Client sender, string recipientDid, string text, bool mustAccept = true)
+    /// <param name="attachAsJson">The encrypted message as the attachment's "json" data (else "base64").</param>
+    /// <param name="headersFor">Headers of the forward itself, given its id (e.g. please_ack).</param>
+    public static async Task<Forwarded> ForwardAsync(CaseContext c, V2Client sender, string recipientDid, string text, bool mustAccept = true,
+        bool attachAsJson = true, Func<string, JsonObject>? headersFor = null)
     {
-        var (forward, envelope, inner, id) = WrapForward(sender, recipientDid, text);
+        var (forward, envelope) = WrapForward(sender, recipientDid, text, attachAsJson, headersFor);
         var answer = await sender.PostEnvelopeAsync(envelope, forward);
         if (mustAccept)
             c.Must("The mediator accepts a forward to an enrolled recipient DID (HTTP 2xx, no problem report) (routing 2.0).",
-                answer.StatusCode is >= 200 and < 300 && answer.Problem is null, "HTTP 202",
-                $"HTTP {answer.StatusCode}{(answer.Problem is { } p ? ", " + p : answer.Body.Length > 0 ? ": " + answer.Body[..Math.Min(160, answer.Body.Length)] : "")}");
-        return new Forwarded(text, id, inner, answer);
+                IsAccepted(answer), "HTTP 202", DescribeAnswer(answer));
+        return new Forwarded(text, answer);
     }
 
-    /// <summary>The forward (plaintext), its envelope for the mediator, and the inner envelope it carries.</summary>
-    public static (V2Message Forward, string Envelope, byte[] Inner, string InnerId) WrapForward(V2Client sender, string recipientDid, string text)
+    /// <summary>HTTP 2xx and no problem report: the mediator took the message.</summary>
+    public static bool IsAccepted(V2HttpResult answer) => answer.StatusCode is >= 200 and < 300 && answer.Problem is null;
+
+    public static string DescribeAnswer(V2HttpResult answer) =>
+        $"HTTP {answer.StatusCode}{(answer.Problem is { } p ? ", " + p : answer.Body.Length > 0 ? ": " + answer.Body[..Math.Min(160, answer.Body.Length)] : "")}";
+
+    /// <summary>A basicmessage 2.0 for <paramref name="recipientDid"/>, encrypted for it (anoncrypt), wrapped in a
+    /// routing 2.0 forward with next = <paramref name="recipientDid"/>: the forward's plaintext and its envelope,
+    /// anoncrypted to the mediator.</summary>
+    public static (V2Message Forward, string Envelope) WrapForward(V2Client sender, string recipientDid, string text,
+        bool attachAsJson = true, Func<string, JsonObject>? headersFor = null)
     {
         var message = new V2Message
         {
@@ -197,9 +210,11 @@ public static class V2Mediation
             Body = new JsonObject { ["content"] = text },
         };
         var inner = Encoding.UTF8.GetBytes(sender.PackFor(message, recipientDid));
-        var forward = V2Routing.Forward(recipientDid, inner, sender.Entropy, to: [sender.MediatorDid]);
+        var forward = V2Routing.Forward(recipientDid, inner, sender.Entropy, attachAsJson, to: [sender.MediatorDid]);
+        if (headersFor is not null)
+            forward = new V2Message { Id = forward.Id, Type = forward.Type, To = forward.To, Body = forward.Body, Attachments = forward.Attachments, Headers = headersFor(forward.Id) };
         var envelope = V2Packer.Anoncrypt(forward, sender.MediatorDid, sender.Entropy, ContentAlg.XC20P);
-        return (forward, envelope, inner, message.Id);
+        return (forward, envelope);
     }
 
     // ------------------------------------------------------------------ problem reports
