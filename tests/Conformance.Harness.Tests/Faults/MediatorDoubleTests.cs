@@ -126,6 +126,23 @@ public class MediatorDoubleTests
     }
 
     [Test]
+    public async Task A_mediator_named_by_an_out_of_band_url_is_its_invitations_sender()
+    {
+        // The Identus mediator's landing page shows an OOB 2.0 URL (?_oob=base64url(invitation)); its "from" is the mediator.
+        const string did = "did:peer:2.Ez6LSg2gr2SAPVHvRRHu3uGtRAGwjaGi85KNnNASeY9vei2eu.Vz6Mkvn8j5D939YdEGW9y34Wj3rdGUwtEYFLP1TuqZ6vwycY3";
+        var invitation = new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = "https://didcomm.org/out-of-band/2.0/invitation", ["id"] = "1", ["from"] = did,
+            ["body"] = new System.Text.Json.Nodes.JsonObject { ["goal_code"] = "request-mediate" },
+        }.ToJsonString();
+        var url = "http://127.0.0.1:9/?_oob=" + Conformance.Wire.Encoding.Base64Url.Encode(System.Text.Encoding.UTF8.GetBytes(invitation));
+        var mediator = MediatorTargets.Create(url);
+        await mediator.StartAsync(); // nothing listens on port 9: the DID comes from the URL alone
+        Assert.That(mediator.Did, Is.EqualTo(did));
+        Assert.That(() => MediatorTargets.Create("ftp://127.0.0.1/").StartAsync(), Throws.ArgumentException.With.Message.Contains("--mediator"));
+    }
+
+    [Test]
     public async Task A_mediator_case_without_a_mediator_is_unsupported_and_an_agent_case_without_an_agent_too()
     {
         var medCase = Catalog.First(c => c.Target == CaseTarget.Mediator);
