@@ -44,4 +44,10 @@ public class RunVerbTests
         Assert.That(Cli.AssertBadInput(Cli.Run("run", "--mediator", "embedded", "--runtime", "docker")), Does.Contain("--runtime"));
         Assert.That(Cli.AssertBadInput(Cli.Run("run", "--mediator", "embedded", "--ws-idle", "soon")), Does.Contain("--ws-idle"));
     }
+
+    [TestCase("0")]
+    [TestCase("four")]
+    [TestCase("-2")]
+    public void A_parallel_width_that_is_not_a_positive_whole_number_is_a_usage_error(string width) =>
+        Assert.That(Cli.AssertBadInput(Cli.Run("run", "--agent", "reference", "--parallel", width, "--list")), Does.Contain("--parallel"));
 }

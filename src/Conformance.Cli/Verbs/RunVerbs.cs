@@ -17,6 +17,7 @@ public static class RunVerbs
         new("--suite", "LIST", "comma-separated suites or case ids, e.g. RFC0160,RFC0023"),
         new("--out", "DIR", "report folder (default reports/<run-id>)"),
         new("--timeout", "SECONDS", "how long to wait for the agent under test to act (default 5)"),
+        new("--parallel", "N", "cases run side by side against an external agent (default 4; 1 = one after another). The seeded embedded agent and the mediator suites always run one case at a time; cases that reconfigure the agent or count its connections run alone"),
         new("--ws-idle", "SECONDS", "how long the mediator suite keeps a WebSocket idle in its long-lived-connection case (default 5)"),
         new("--list", null, "list the cases that would run, and exit"),
         new("--known", "FILE", "compare the grades with a known-results file (known-results/<agent>-<version>.json); any difference exits 1"),
@@ -75,6 +76,12 @@ public static class RunVerbs
                 throw inv.Usage($"--timeout must be a positive number of seconds, not '{t}'");
             options.Settings.MessageTimeout = TimeSpan.FromSeconds(seconds);
         }
+        if (inv.Args.Value("--parallel") is { } par)
+        {
+            if (!int.TryParse(par, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1)
+                throw inv.Usage($"--parallel must be a whole number of cases, 1 or more, not '{par}'");
+            options.Parallel = n;
+        }
         var all = CaseCatalog.Discover(SuitesAssembly.Assembly);
         var cases = CaseCatalog.Filter(all, options.Suites)
             .Where(c => c.Target == CaseTarget.Mediator ? options.Mediator != null : options.Agent != null).ToList();
@@ -95,13 +102,11 @@ public static class RunVerbs
 
         var sw = Stopwatch.StartNew();
         var live = !Console.IsErrorRedirected;
-        inv.Stderr.WriteLine($"conformance: {cases.Count} cases against {host.Describe()}");
+        inv.Stderr.WriteLine($"conformance: {cases.Count} cases against {host.Describe()}" + (host.Parallelism > 1 ? $", up to {host.Parallelism} at a time" : ""));
         int i = 0;
         var counts = new Dictionary<Grade, int>();
-        foreach (var info in cases)
+        await host.RunAllAsync(cases, r =>
         {
-            inv.Cancellation.ThrowIfCancellationRequested();
-            var r = await host.RunCaseAsync(info);
             i++;
             counts[r.Grade] = counts.GetValueOrDefault(r.Grade) + 1;
             var tally = string.Join(" ", Enum.GetValues<Grade>().Where(g => counts.ContainsKey(g)).Select(g => $"{g}:{counts[g]}"));
@@ -115,7 +120,7 @@ public static class RunVerbs
                 if (r.Expected != null || r.Observed != null) inv.Stderr.WriteLine($"      expected: {r.Expected}\n      observed: {r.Observed}");
                 if (r.Reason != null) inv.Stderr.WriteLine($"      reason: {r.Reason}");
             }
-        }
+        }, inv.Cancellation);
         if (live) inv.Stderr.WriteLine();
         var version = await AgentVersionAsync(host);
         var reportDir = await host.FinishAsync();

@@ -18,4 +18,7 @@ public interface IAgentDriver : IAsyncDisposable
     /// <summary>Called before each case; the embedded reference agent takes a fresh seeded instance here.</summary>
     Task BeginCaseAsync(string caseId, CancellationToken ct = default);
     Task EndCaseAsync(CancellationToken ct = default);
+    /// <summary>True when each case gets an agent instance of its own (<see cref="BeginCaseAsync"/>): then cases cannot
+    /// share the agent and run one at a time.</summary>
+    bool FreshAgentPerCase => false;
 }

@@ -20,6 +20,7 @@ public sealed class ReferenceDriver(string name = "reference", Action<ReferenceA
     public string Name { get; } = name;
     public string Runtime => "in-process";
     public bool IsDeterministic { get; set; } = true;
+    public bool FreshAgentPerCase => true;
     public Action<ReferenceAgent>? Configure { get; } = configure;
 
     /// <summary>The agent of the current case (null between cases).</summary>

@@ -14,6 +14,8 @@ public sealed class SuiteAttribute(string rfc, string title, string section) : A
     /// <summary>What the cases talk to: the agent under test (its backchannel and DIDComm v1 endpoint, the default)
     /// or the DIDComm v2 mediator under test (only by its DID, as any v2 client would).</summary>
     public CaseTarget Target { get; init; } = CaseTarget.Agent;
+    /// <summary>Every case of the suite runs alone, never beside another case (see <see cref="CaseAttribute.RunsAlone"/>).</summary>
+    public bool RunsAlone { get; init; }
 }
 
 /// <summary>What a suite's cases run against.</summary>
@@ -41,4 +43,10 @@ public sealed class CaseAttribute(string id, string requirement) : Attribute
     public string? Counterpart { get; init; }
     /// <summary>Needs an agent under test that can act in this role/feature; used for UNSUPPORTED reasons.</summary>
     public string? Needs { get; init; }
+    /// <summary>
+    /// The case must not share the agent under test with another case: it reconfigures the agent (its transports), reads
+    /// agent-wide state (its whole list of connections), or needs the machine to itself (a browser). Other cases of an
+    /// external agent may run side by side (<c>--parallel</c>); this one waits until they are done and runs alone.
+    /// </summary>
+    public bool RunsAlone { get; init; }
 }

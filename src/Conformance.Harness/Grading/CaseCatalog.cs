@@ -6,7 +6,7 @@ namespace Conformance.Harness.Grading;
 public sealed record CaseInfo(
     string Id, string Rfc, string SuiteTitle, string Section, string Requirement, Level Level,
     string? Description, string? Aath, string? Needs, MethodInfo Method,
-    CaseTarget Target = CaseTarget.Agent, string? Counterpart = null)
+    CaseTarget Target = CaseTarget.Agent, string? Counterpart = null, bool RunsAlone = false)
 {
     public Task RunAsync(CaseContext c)
     {
@@ -37,7 +37,7 @@ public static class CaseCatalog
                 if (m.ReturnType != typeof(Task) || p.Length != 1 || p[0].ParameterType != typeof(CaseContext))
                     throw new InvalidOperationException($"case {c.Id} ({type.Name}.{m.Name}) must be `public static Task {m.Name}(CaseContext c)`");
                 var section = c.Section == null ? suite.Section : suite.Section.Split('#')[0] + "#" + c.Section.TrimStart('#');
-                list.Add(new CaseInfo(c.Id, suite.Rfc, suite.Title, section, c.Requirement, c.Level, c.Description, c.Aath, c.Needs, m, suite.Target, c.Counterpart));
+                list.Add(new CaseInfo(c.Id, suite.Rfc, suite.Title, section, c.Requirement, c.Level, c.Description, c.Aath, c.Needs, m, suite.Target, c.Counterpart, suite.RunsAlone || c.RunsAlone));
             }
         }
         var dup = list.GroupBy(c => c.Id).FirstOrDefault(g => g.Count() > 1);

@@ -86,6 +86,35 @@ public sealed class SuiteRunHost : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// How many cases run side by side. Against an external agent the suites are mostly waiting (for an answer, or
+    /// out the timeout for one that must not come), so by default <see cref="DefaultParallelism"/> cases share it, each
+    /// with its own peers, ports and wire log; <see cref="RunOptions.Parallel"/> overrides that (1 = one after another).
+    /// The embedded reference agent and the mediator suites always run one case at a time: each of their cases starts
+    /// from a fresh seeded instance, which is what makes their fixtures byte-identical (so does any seeded agent).
+    /// </summary>
+    public int Parallelism => Driver is null || Driver.IsDeterministic || Driver.FreshAgentPerCase ? 1 : Math.Max(1, Options.Parallel ?? DefaultParallelism);
+
+    public const int DefaultParallelism = 4;
+
+    /// <summary>
+    /// Runs <paramref name="cases"/> (<see cref="Parallelism"/> at a time, a <see cref="CaseInfo.RunsAlone"/> case or a
+    /// mediator case alone) and returns their results in the order of the list; <paramref name="completed"/> hears of
+    /// each result as it comes, one at a time.
+    /// </summary>
+    public async Task<IReadOnlyList<CaseResult>> RunAllAsync(IReadOnlyList<CaseInfo> cases, Action<CaseResult>? completed = null, CancellationToken ct = default)
+    {
+        var results = await CaseSchedule.RunAsync(cases, Parallelism, RunCaseAsync, completed, ct);
+        var order = cases.Select((c, i) => (c.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        lock (_results)
+        {
+            var sorted = _results.OrderBy(r => order.GetValueOrDefault(r.Id, -1)).ToList(); // stable: earlier results first
+            _results.Clear();
+            _results.AddRange(sorted);
+        }
+        return results;
+    }
+
     /// <summary>Fixture verdicts of this run, by case id ("match", "new", "changed", "accepted", or why none).</summary>
     public Dictionary<string, FixtureVerification> Fixtures { get; } = [];
 
@@ -188,6 +217,9 @@ public sealed class RunOptions
     public string? ReportsDir { get; set; }
     /// <summary>"verify", "accept" or "off".</summary>
     public string FixtureMode { get; set; } = "verify";
+    /// <summary>Cases run side by side against an external agent; null = <see cref="SuiteRunHost.DefaultParallelism"/>
+    /// (see <see cref="SuiteRunHost.Parallelism"/>).</summary>
+    public int? Parallel { get; set; }
     public RunSettings Settings { get; } = new();
 
     public static RunOptions FromEnvironment()

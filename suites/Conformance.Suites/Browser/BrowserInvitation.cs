@@ -12,7 +12,7 @@ namespace Conformance.Suites.Browser;
 /// processing the invitation." The agent under test's invitation URL (from its backchannel) is loaded in Debian's
 /// Chromium; the screenshot of what the browser showed is attached to the case page.
 /// </summary>
-[Suite("RFC0160", "Invitation URL in a browser", Connections160.Section + "#standard-invitation-encoding")]
+[Suite("RFC0160", "Invitation URL in a browser", Connections160.Section + "#standard-invitation-encoding", RunsAlone = true)] // a browser wants the machine
 public static class BrowserInvitation
 {
     [Case("BROWSER-INVITATION-001",
@@ -92,7 +92,7 @@ public static class BrowserInvitation
 /// RFC 0434 Standard Out-of-Band Message Encoding, in a browser: "Those new users will load the URL in a browser as a
 /// default behavior, and may be presented with instructions on how to install software capable of processing the message."
 /// </summary>
-[Suite("RFC0434", "Out-of-band URL in a browser", "aries-rfcs/0434-outofband/README.md#standard-out-of-band-message-encoding")]
+[Suite("RFC0434", "Out-of-band URL in a browser", "aries-rfcs/0434-outofband/README.md#standard-out-of-band-message-encoding", RunsAlone = true)]
 public static class BrowserOutOfBand
 {
     [Case("BROWSER-INVITATION-004",

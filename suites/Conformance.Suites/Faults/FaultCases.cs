@@ -68,7 +68,7 @@ public static class FaultsSlow
 /// be identified by the combination of the sender and the message ID" — the same request delivered twice is one
 /// request, and makes one connection.
 /// </summary>
-[Suite("FAULTS", "Duplicated deliveries", "aries-rfcs/0008-message-id-and-threading/README.md#message-ids")]
+[Suite("FAULTS", "Duplicated deliveries", "aries-rfcs/0008-message-id-and-threading/README.md#message-ids", RunsAlone = true)] // counts the agent's connections
 public static class FaultsDuplicates
 {
     private const string Identity = "The sender of the message is responsible for creating the message ID, and any message can be identified by the combination of the sender and the message ID.";
@@ -115,7 +115,7 @@ public static class FaultsDuplicates
 /// response is recovered by the invitee resending its request as-is, which the inviter answers again; a request replayed
 /// after the connection is complete is rejected (request_not_accepted), threaded to it, and changes nothing.
 /// </summary>
-[Suite("FAULTS", "Lost and replayed requests", "aries-rfcs/0160-connection-protocol/README.md#errors")]
+[Suite("FAULTS", "Lost and replayed requests", "aries-rfcs/0160-connection-protocol/README.md#errors", RunsAlone = true)] // counts the agent's connections
 public static class FaultsLostAndReplayed
 {
     [Case("FAULTS-DROP-001",

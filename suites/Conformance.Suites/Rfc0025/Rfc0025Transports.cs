@@ -5,7 +5,7 @@ using Conformance.Suites.Support;
 
 namespace Conformance.Suites.Rfc0025;
 
-[Suite("RFC0025", "DIDComm Transports", "aries-rfcs/0025-didcomm-transports/README.md")]
+[Suite("RFC0025", "DIDComm Transports", "aries-rfcs/0025-didcomm-transports/README.md", RunsAlone = true)] // reconfigures the agent's transports
 public static class Rfc0025Transports
 {
     /// <summary>"Acme is running with parameters {inbound_transports: [...]}" — through the AATH agent/start call.</summary>

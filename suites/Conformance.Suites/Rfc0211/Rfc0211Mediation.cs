@@ -175,7 +175,7 @@ public static class Rfc0211Mediator
     }
 }
 
-[Suite("RFC0211", "Coordinate Mediation: connecting through the mediator", Mediations.Section + "#mediation-grant")]
+[Suite("RFC0211", "Coordinate Mediation: connecting through the mediator", Mediations.Section + "#mediation-grant", RunsAlone = true)] // reconfigures the agent's transports
 public static class Rfc0211Through
 {
     /// <summary>
