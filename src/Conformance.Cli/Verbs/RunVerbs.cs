@@ -21,7 +21,7 @@ public static class RunVerbs
         new("--ws-idle", "SECONDS", "how long the mediator suite keeps a WebSocket idle in its long-lived-connection case (default 5)"),
         new("--list", null, "list the cases that would run, and exit"),
         new("--known", "FILE", "compare the grades with a known-results file (known-results/<agent>-<version>.json); any difference exits 1"),
-        new("--write-known", "FILE", "write the cases that did not PASS, with their evidence, as a known-results file"),
+        new("--write-known", "FILE", "write the cases that did not PASS, with their evidence, as a known-results file (with --suite, only those cases change in an existing file)"),
     ];
 
     public static IReadOnlyList<Verb> All { get; } =

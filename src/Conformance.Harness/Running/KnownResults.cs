@@ -39,10 +39,17 @@ public sealed class KnownResults
         return k;
     }
 
-    /// <summary>Builds the known-results document of a run: every case that did not PASS, with its evidence.</summary>
+    /// <summary>
+    /// Builds the known-results document of a run: every case that did not PASS, with its evidence. Entries of
+    /// <paramref name="previous"/> for cases this run did not run (a <c>--suite</c> subset) are kept as they were; the
+    /// "why" written by hand for a case is kept while the case still does not PASS.
+    /// </summary>
     public static KnownResults FromRun(string agent, string version, IEnumerable<CaseResult> results, KnownResults? previous = null)
     {
         var k = new KnownResults { Agent = agent, Version = version };
+        var ran = results.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var (id, c) in previous?.Cases ?? [])
+            if (!ran.Contains(id)) k.Cases[id] = c;
         foreach (var r in results.Where(r => r.Grade != Grade.PASS))
         {
             var why = previous?.Cases.GetValueOrDefault(r.Id)?.Why;
