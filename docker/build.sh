@@ -3,11 +3,16 @@
 #   1. the engine (docker/ensure-engine.sh);
 #   2. the base image local/debian:bookworm, once: `debootstrap --variant=minbase bookworm` + `docker import`
 #      (skipped when the image exists; override with BASE=debian:bookworm-slim where a registry is reachable);
-#   3. a self-contained `dotnet publish -r linux-x64` of src/Conformance.Cli (from a copy of the sources in
-#      docker/bin/src) plus the host's libsodium.so.23 into the build context docker/bin/reference/ (nothing is
+#   3. a self-contained `dotnet publish -r linux-x64` of src/Conformance.Cli (from a copy of src/ and suites/ in
+#      docker/bin/src) plus the host's libsodium.so.23, libssl.so.3 and libcrypto.so.3 (.NET's crypto is OpenSSL) into
+#      the build context docker/bin/reference/ (nothing is
 #      downloaded inside the image build; the NuGet runtime packs come through the ordinary restore);
 #   4. `docker build -f docker/reference.Dockerfile --build-arg BASE=... -t conformance/reference:dev`.
-# Usage: docker/build.sh [--base-only] [--force]      (--force rebuilds the image even when it exists)
+# The image carries the label conformance.source = a hash of the SDK version, docker/reference.Dockerfile,
+# Directory.Build.props, src/ and suites/ (every file but bin/, obj/ and src/agents/); an image whose label differs from the
+# working tree is rebuilt, so a changed agent never runs from a stale image (the harness runs this script before every
+# docker start; it returns at once when the image is up to date).
+# Usage: docker/build.sh [--base-only] [--force]      (--force rebuilds the image even when it is up to date)
 # Each step prints one line `build: <step> <seconds> s`; a failure prints `build: <reason>` on stderr, exit 1.
 set -euo pipefail
 
@@ -55,9 +60,20 @@ else
 fi
 [ "$base_only" = 1 ] && exit 0
 
+source_hash() {
+  { dotnet --version
+    (cd "$ROOT" && find Directory.Build.props docker/reference.Dockerfile src suites \( -name bin -o -name obj -o -path src/agents \) -prune -o -type f -print \
+       | LC_ALL=C sort | xargs -d '\n' sha256sum)
+  } | sha256sum | cut -c1-16
+}
+SOURCE=$(source_hash)
 if [ "$force" = 0 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  echo "build: image $IMAGE present (use --force to rebuild)"
-  exit 0
+  have=$(docker image inspect -f '{{ index .Config.Labels "conformance.source" }}' "$IMAGE" 2>/dev/null || true)
+  if [ "$have" = "$SOURCE" ]; then
+    echo "build: image $IMAGE present and up to date (source $SOURCE; use --force to rebuild)"
+    exit 0
+  fi
+  echo "build: image $IMAGE is stale (source ${have:-unlabelled}, working tree $SOURCE): rebuilding"
 fi
 
 # ---- 3. the build context: self-contained publish + libsodium from the host
@@ -67,7 +83,7 @@ t=$(now)
 SRC="$ROOT/docker/bin/src"
 mkdir -p "$SRC"
 find "$SRC" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' \) -not -path '*/obj/*' -not -path '*/bin/*' -delete 2>/dev/null || true
-tar -C "$ROOT" --exclude=bin --exclude=obj -c Directory.Build.props src | tar -C "$SRC" -x
+tar -C "$ROOT" --exclude=bin --exclude=obj --exclude=node_modules -c Directory.Build.props src suites | tar -C "$SRC" -x
 rm -rf "$CONTEXT"; mkdir -p "$CONTEXT/app" "$CONTEXT/lib"
 dotnet publish "$SRC/src/Conformance.Cli/Conformance.Cli.csproj" -c Release -r linux-x64 --self-contained \
   -p:InvariantGlobalization=true -p:UseAppHost=true -o "$CONTEXT/app" -nologo -v q -clp:ErrorsOnly >"$CONTEXT.publish.log" 2>&1 \
@@ -75,10 +91,14 @@ dotnet publish "$SRC/src/Conformance.Cli/Conformance.Cli.csproj" -c Release -r l
 sodium=$(ls /usr/lib/x86_64-linux-gnu/libsodium.so.23* 2>/dev/null || true)
 [ -n "$sodium" ] || fail "libsodium.so.23 is not on this host (apt-get install libsodium23)"
 cp -a /usr/lib/x86_64-linux-gnu/libsodium.so.23* "$CONTEXT/lib/"
+# .NET's System.Security.Cryptography (SHA-256, AES-GCM, HMAC) is OpenSSL on Linux; a minbase root has no libssl3.
+ls /usr/lib/x86_64-linux-gnu/libssl.so.3 /usr/lib/x86_64-linux-gnu/libcrypto.so.3 >/dev/null 2>&1 \
+  || fail "libssl.so.3 / libcrypto.so.3 are not on this host (apt-get install libssl3)"
+cp -aL /usr/lib/x86_64-linux-gnu/libssl.so.3 /usr/lib/x86_64-linux-gnu/libcrypto.so.3 "$CONTEXT/lib/"
 echo "build: publish $(took "$t") s"
 
 # ---- 4. the image
 t=$(now)
-docker build --build-arg BASE="$BASE" -f "$ROOT/docker/reference.Dockerfile" -t "$IMAGE" "$CONTEXT" >"$CONTEXT.build.log" 2>&1 \
+docker build --build-arg BASE="$BASE" --label "conformance.source=$SOURCE" -f "$ROOT/docker/reference.Dockerfile" -t "$IMAGE" "$CONTEXT" >"$CONTEXT.build.log" 2>&1 \
   || fail "docker build failed: $(tail -n 2 "$CONTEXT.build.log" | tr '\n' ' ') (log $CONTEXT.build.log)"
 echo "build: image $IMAGE $(took "$t") s"

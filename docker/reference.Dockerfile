@@ -1,8 +1,8 @@
 # The reference agent (`conformance agent`) as a container image.
 # The build context is prepared by docker/build.sh: app/ is a self-contained `dotnet publish -r linux-x64` of
-# src/Conformance.Cli (no .NET runtime needed in the image), lib/ holds libsodium.so.23 copied from the host, so the
-# build downloads nothing and works from any glibc base: local/debian:bookworm (debootstrap, no registry) here,
-# debian:bookworm-slim where a registry is reachable.
+# src/Conformance.Cli (no .NET runtime needed in the image), lib/ holds libsodium.so.23, libssl.so.3 and libcrypto.so.3
+# copied from the host (.NET's own crypto is OpenSSL), so the build downloads nothing and works from any glibc base:
+# local/debian:bookworm (debootstrap, no registry) here, debian:bookworm-slim where a registry is reachable.
 ARG BASE=debian:bookworm-slim
 FROM ${BASE}
 COPY lib/ /usr/lib/x86_64-linux-gnu/

@@ -161,7 +161,11 @@ public sealed class DockerDriver(AgentDefinition definition, LaunchOptions? opti
 
     private async Task EnsureImageAsync(string image, AgentDefinition.DockerSection docker, IReadOnlyDictionary<string, string> vars, CancellationToken ct)
     {
-        if (await _engine.InspectImageAsync(image, ct) != null) return;
+        // A build script is run every time: it knows whether the image is up to date with the sources (docker/build.sh
+        // and docker/build-credo.sh compare a source hash label and return at once when nothing changed), so a changed
+        // agent never runs from a stale image. Without one, an existing image is taken as it is.
+        var present = await _engine.InspectImageAsync(image, ct) != null;
+        if (present && docker.Build is null) return;
         string command;
         if (docker.Build is { } build)
             command = AgentDefinition.Expand(build, vars, "docker.build");
@@ -170,13 +174,15 @@ public sealed class DockerDriver(AgentDefinition definition, LaunchOptions? opti
                       $"'{Definition.ResolvePath(docker.BuildContext ?? ".", vars, "docker.build_context")}'";
         else
             throw new AgentStartException($"image {image} is missing and agent '{Name}' says neither docker.build nor docker.dockerfile", _log?.Path);
-        _log!.Note($"image {image} is missing; building: {command}");
+        _log!.Note(present ? $"image {image} present; checking it is up to date: {command}" : $"image {image} is missing; building: {command}");
+        var before = present ? (await _engine.InspectImageAsync(image, ct))?["Id"]?.ToString() : null;
         var sw = Stopwatch.StartNew();
         var (code, tail) = await ProcessDriver.ShellAsync(command, Definition.Directory, _log, docker.BuildTimeout, ct);
-        BuildTime = sw.Elapsed;
         if (code != 0) throw new AgentStartException($"building image {image} failed (exit code {code}): {tail}", _log.Path);
-        if (await _engine.InspectImageAsync(image, ct) is null)
-            throw new AgentStartException($"'{command}' succeeded but image {image} is still missing", _log.Path);
+        var after = (await _engine.InspectImageAsync(image, ct))?["Id"]?.ToString()
+            ?? throw new AgentStartException($"'{command}' succeeded but image {image} is still missing", _log.Path);
+        if (after == before) return; // up to date: nothing was built
+        BuildTime = sw.Elapsed;
         _log.Note($"built {image} in {BuildTime.Value.TotalSeconds:0.0} s");
     }
 

@@ -128,6 +128,14 @@ public class DockerDriverTests
                 Assert.That(await driver.Backchannel.IsActiveAsync(), Is.True);
             }
             Assert.That(await _engine.InspectImageAsync(tag), Is.Not.Null);
+            // With the image present the build command still runs (a build script knows whether the image is stale);
+            // when it leaves the image as it was, nothing counts as built.
+            await using (var again = new DockerDriver(d, Launch()))
+            {
+                await again.StartAsync();
+                Assert.That(again.BuildTime, Is.Null, "the image was up to date");
+                Assert.That(File.ReadAllText(again.LogPath!), Does.Contain("checking it is up to date"));
+            }
         }
         finally
         {
