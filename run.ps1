@@ -1,5 +1,5 @@
 # Conformance: the PowerShell mirror of run.sh.
-#   ./run.ps1 [--agent NAME|URL] [--runtime process|docker] [--mediator embedded|DID|URL] [--suite RFC0160,...]   run the suites
+#   ./run.ps1 [--agent NAME|URL] [--runtime process|docker] [--mediator embedded|DID|URL] [--suite RFC0160,...] [--parallel N]   run the suites
 #   ./run.ps1 test            build and run the project's own tests (what CI runs)
 #   ./run.ps1 fixtures [--accept]   verify (or rewrite) the golden wire fixtures
 #   ./run.ps1 interop [--agents reference,credo] [--runtime process]   every ordered pair of agents: the interop matrix

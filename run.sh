@@ -2,7 +2,8 @@
 # Conformance: one entry point for people and CI.
 #   ./run.sh [--agent NAME|URL] [--runtime process|docker] [--mediator embedded|DID|URL] [--suite RFC0160,...]
 #                            run the suites (default: every suite against the embedded reference agent and mediator;
-#                            --agent alone: the agent suites; --mediator alone: the DIDComm v2 mediator suites)
+#                            --agent alone: the agent suites; --mediator alone: the DIDComm v2 mediator suites;
+#                            an external agent's cases run 4 side by side, --parallel N to change that)
 #   ./run.sh test            build and run the project's own tests (what CI runs)
 #   ./run.sh fixtures [--accept]   verify (or rewrite) the golden wire fixtures
 #   ./run.sh interop [--agents reference,credo] [--runtime process]   every ordered pair of agents: the interop matrix
@@ -67,6 +68,6 @@ case "${1:-}" in
   fixtures) shift; need_sodium; build Debug; exec dotnet "$(cli_dll)" fixtures "$@" ;;
   interop) shift; need_sodium; build Debug; exec dotnet "$(cli_dll)" interop "$@" ;;
   bench) shift; need_sodium; build Release; exec dotnet "$(cli_dll Release)" bench "$@" ;;
-  -h|--help|help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) need_sodium; build Debug; exec dotnet "$(cli_dll)" run "$@" ;;
 esac
