@@ -7,9 +7,9 @@
 #      (installed with `npm install --ignore-scripts --no-audit --no-fund` when missing; nothing is installed
 #      inside the image build);
 #   4. `docker build -f docker/credo.Dockerfile --build-arg BASE=... -t conformance/credo:dev docker/bin/credo`.
-# The image carries the label conformance.source = a hash of the host's node version and of src/agents/credo (every
-# file but node_modules and test/logs, with package-lock.json standing for node_modules); an image whose label
-# differs from the working tree is rebuilt, so a changed backchannel never runs from a stale image.
+# The image carries the label conformance.source = a hash of the host's node version, this script, docker/credo.Dockerfile
+# and src/agents/credo (every file but node_modules and test/logs, with package-lock.json standing for node_modules);
+# an image whose label differs from the working tree is rebuilt, so a changed backchannel never runs from a stale image.
 # Usage: docker/build-credo.sh [--force]     (--force rebuilds the image even when it is up to date)
 # Each step prints `build: <step> <seconds> s`; a failure prints `build: <reason>` on stderr, exit 1.
 set -euo pipefail
@@ -45,6 +45,7 @@ NODE=$(command -v node) || fail "node is not installed on the host"
 NODE=$(readlink -f "$NODE")
 source_hash() {
   { "$NODE" --version
+    sha256sum "$ROOT/docker/build-credo.sh" "$ROOT/docker/credo.Dockerfile" | cut -c1-64
     (cd "$AGENT" && find . \( -path ./node_modules -o -path ./test/logs \) -prune -o -type f -print | LC_ALL=C sort | xargs -d '\n' sha256sum)
   } | sha256sum | cut -c1-16
 }
@@ -78,3 +79,5 @@ t=$(now)
 docker build -q -f "$ROOT/docker/credo.Dockerfile" --build-arg "BASE=$BASE" --label "conformance.source=$SOURCE" -t "$IMAGE" "$CONTEXT" >/dev/null \
   || fail "docker build of $IMAGE failed"
 echo "build: image $IMAGE $(took "$t") s"
+# The image this one replaced, now untagged, goes (only dangling images of ours: they carry the source label).
+docker image prune -f --filter label=conformance.source >/dev/null 2>&1 || true

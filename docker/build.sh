@@ -8,7 +8,7 @@
 #      the build context docker/bin/reference/ (nothing is
 #      downloaded inside the image build; the NuGet runtime packs come through the ordinary restore);
 #   4. `docker build -f docker/reference.Dockerfile --build-arg BASE=... -t conformance/reference:dev`.
-# The image carries the label conformance.source = a hash of the SDK version, docker/reference.Dockerfile,
+# The image carries the label conformance.source = a hash of the SDK version, this script, docker/reference.Dockerfile,
 # Directory.Build.props, src/ and suites/ (every file but bin/, obj/ and src/agents/); an image whose label differs from the
 # working tree is rebuilt, so a changed agent never runs from a stale image (the harness runs this script before every
 # docker start; it returns at once when the image is up to date).
@@ -62,7 +62,7 @@ fi
 
 source_hash() {
   { dotnet --version
-    (cd "$ROOT" && find Directory.Build.props docker/reference.Dockerfile src suites \( -name bin -o -name obj -o -path src/agents \) -prune -o -type f -print \
+    (cd "$ROOT" && find Directory.Build.props docker/build.sh docker/reference.Dockerfile src suites \( -name bin -o -name obj -o -path src/agents \) -prune -o -type f -print \
        | LC_ALL=C sort | xargs -d '\n' sha256sum)
   } | sha256sum | cut -c1-16
 }
@@ -88,6 +88,9 @@ rm -rf "$CONTEXT"; mkdir -p "$CONTEXT/app" "$CONTEXT/lib"
 dotnet publish "$SRC/src/Conformance.Cli/Conformance.Cli.csproj" -c Release -r linux-x64 --self-contained \
   -p:InvariantGlobalization=true -p:UseAppHost=true -o "$CONTEXT/app" -nologo -v q -clp:ErrorsOnly >"$CONTEXT.publish.log" 2>&1 \
   || fail "dotnet publish -r linux-x64 --self-contained failed: $(grep -m1 -E 'error' "$CONTEXT.publish.log" || tail -n 1 "$CONTEXT.publish.log") (log $CONTEXT.publish.log)"
+# The agent never opens a browser: Playwright's driver (node and its package, 135 MB), which the suites' package
+# reference copies into every output, stays out of the image.
+rm -rf "$CONTEXT/app/.playwright"
 sodium=$(ls /usr/lib/x86_64-linux-gnu/libsodium.so.23* 2>/dev/null || true)
 [ -n "$sodium" ] || fail "libsodium.so.23 is not on this host (apt-get install libsodium23)"
 cp -a /usr/lib/x86_64-linux-gnu/libsodium.so.23* "$CONTEXT/lib/"
@@ -102,3 +105,5 @@ t=$(now)
 docker build --build-arg BASE="$BASE" --label "conformance.source=$SOURCE" -f "$ROOT/docker/reference.Dockerfile" -t "$IMAGE" "$CONTEXT" >"$CONTEXT.build.log" 2>&1 \
   || fail "docker build failed: $(tail -n 2 "$CONTEXT.build.log" | tr '\n' ' ') (log $CONTEXT.build.log)"
 echo "build: image $IMAGE $(took "$t") s"
+# The image this one replaced, now untagged, goes (only dangling images of ours: they carry the source label).
+docker image prune -f --filter label=conformance.source >/dev/null 2>&1 || true
