@@ -168,6 +168,7 @@ public sealed class SuiteRunHost : IAsyncDisposable
                 ["suites"] = Options.Suites ?? "all",
                 ["fixtures"] = Options.FixtureMode,
                 ["message_timeout_s"] = Options.Settings.MessageTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["parallel"] = Parallelism.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["deterministic"] = (Driver?.IsDeterministic ?? Mediator?.IsDeterministic ?? false).ToString().ToLowerInvariant(),
             },
             Pairings = Pairings,
