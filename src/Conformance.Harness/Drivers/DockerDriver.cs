@@ -164,7 +164,8 @@ public sealed class DockerDriver(AgentDefinition definition, LaunchOptions? opti
         // A build script is run every time: it knows whether the image is up to date with the sources (docker/build.sh
         // and docker/build-credo.sh compare a source hash label and return at once when nothing changed), so a changed
         // agent never runs from a stale image. Without one, an existing image is taken as it is.
-        var present = await _engine.InspectImageAsync(image, ct) != null;
+        var before = (await _engine.InspectImageAsync(image, ct))?["Id"]?.ToString();
+        var present = before != null;
         if (present && docker.Build is null) return;
         string command;
         if (docker.Build is { } build)
@@ -175,7 +176,6 @@ public sealed class DockerDriver(AgentDefinition definition, LaunchOptions? opti
         else
             throw new AgentStartException($"image {image} is missing and agent '{Name}' says neither docker.build nor docker.dockerfile", _log?.Path);
         _log!.Note(present ? $"image {image} present; checking it is up to date: {command}" : $"image {image} is missing; building: {command}");
-        var before = present ? (await _engine.InspectImageAsync(image, ct))?["Id"]?.ToString() : null;
         var sw = Stopwatch.StartNew();
         var (code, tail) = await ProcessDriver.ShellAsync(command, Definition.Directory, _log, docker.BuildTimeout, ct);
         if (code != 0) throw new AgentStartException($"building image {image} failed (exit code {code}): {tail}", _log.Path);
